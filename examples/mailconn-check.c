@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * mailconn-check: verify a mailbox's IMAP and SMTP settings from the
+ * command line. Its options, JSON fields and exit codes are a contract
+ * that scripts rely on: 0 all five stages passed, 1 a verification
+ * failure, 2 a usage or configuration error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <mailconn.h>
+
+#define EXIT_VERIFY_FAILED 1
+#define EXIT_USAGE 2
+#define MAX_RESOLVE 8
+
+struct options {
+	const char *imap_host, *smtp_host;
+	long imap_port, smtp_port;
+	int imap_security, smtp_security;
+	const char *resolve[MAX_RESOLVE];
+	int n_resolve;
+	int json, verbose;
+};
+
+static int fancy;                /* UTF-8 check marks on a terminal */
+
+static void
+usage(FILE *out)
+{
+	fputs("usage: mailconn-check --email ADDR [--username NAME] [--smtp-username NAME]\n"
+	      "    --imap-host HOST [--imap-port N] [--imap-security auto|tls|starttls|plain]\n"
+	      "    --smtp-host HOST [--smtp-port N] [--smtp-security auto|tls|starttls|plain]\n"
+	      "    --bcc ADDR [--subject TEXT] [--ca-file PEM] [--allow-untrusted-cert]\n"
+	      "    [--timeout SECONDS] [--password-env VAR | --password-file FILE |\n"
+	      "     --oauth2-token-env VAR] [--resolve HOST:PORT:ADDRESS]... [--json]\n"
+	      "    [--verbose]\n", out);
+}
+
+static int
+usage_error(const char *option, const char *why)
+{
+	fprintf(stderr, "mailconn-check: %s: %s\n", option, why);
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+static int
+parse_security(const char *v)
+{
+	static const char *const names[] = { "auto", "tls", "starttls", "plain" };
+	for (int i = 0; i < 4; i++)
+		if (strcasecmp(v, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Read a secret from the terminal without echo. */
+static char *
+read_password_tty(void)
+{
+	FILE *tty = fopen("/dev/tty", "r+");
+	if (!tty)
+		return NULL;
+	struct termios old, quiet;
+	int have_termios = tcgetattr(fileno(tty), &old) == 0;
+	if (have_termios) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	}
+	fputs("Password: ", tty);
+	fflush(tty);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, tty);
+	if (have_termios)
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputs("\n", tty);
+	fclose(tty);
+	if (n < 0) {
+		free(line);
+		return NULL;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	return line;
+}
+
+static char *
+read_password_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, f);
+	fclose(f);
+	if (n < 0) {
+		free(line);
+		return NULL;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	return line;
+}
+
+static void
+wipe_free(char *s)
+{
+	if (!s)
+		return;
+	volatile char *p = s;
+	while (*p)
+		*p++ = '\0';
+	free(s);
+}
+
+/* --resolve HOST:PORT:ADDRESS applies to whichever server it names. */
+static int
+apply_resolve(mailconn_config *cfg, const struct options *o, const char *spec)
+{
+	char host[256];
+	const char *c1 = strchr(spec, ':');
+	if (!c1 || (size_t)(c1 - spec) >= sizeof host)
+		return -1;
+	memcpy(host, spec, (size_t)(c1 - spec));
+	host[c1 - spec] = '\0';
+	char *end;
+	long port = strtol(c1 + 1, &end, 10);
+	if (end == c1 + 1 || *end != ':' || port < 1 || port > 65535)
+		return -1;
+	char address[80];
+	snprintf(address, sizeof address, "%s", end + 1);
+	size_t alen = strlen(address);
+	if (alen > 2 && address[0] == '[' && address[alen - 1] == ']') {
+		memmove(address, address + 1, alen - 2);
+		address[alen - 2] = '\0';
+	}
+	int used = 0;
+	long imap_port = o->imap_port ? o->imap_port
+	               : (o->imap_security == 2 || o->imap_security == 3) ? 143 : 993;
+	long smtp_port = o->smtp_port ? o->smtp_port
+	               : (o->smtp_security == 2 || o->smtp_security == 3) ? 587 : 465;
+	if (o->imap_host && strcasecmp(host, o->imap_host) == 0 && port == imap_port) {
+		if (mailconn_config_set_string(cfg, MAILCONN_OPT_IMAP_ADDRESS, address))
+			return -2;
+		used = 1;
+	}
+	if (o->smtp_host && strcasecmp(host, o->smtp_host) == 0 && port == smtp_port) {
+		if (mailconn_config_set_string(cfg, MAILCONN_OPT_SMTP_ADDRESS, address))
+			return -2;
+		used = 1;
+	}
+	return used ? 0 : 1;
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+static void
+json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);   /* the library returns valid UTF-8 only */
+	}
+	fputc('"', out);
+}
+
+static void
+json_field(FILE *out, const char *name, const char *value, int comma)
+{
+	fprintf(out, "\"%s\": ", name);
+	if (value && value[0])
+		json_string(out, value);
+	else
+		fputs("null", out);
+	if (comma)
+		fputs(", ", out);
+}
+
+static void
+json_capabilities(FILE *out, const char *caps, int smtp)
+{
+	fputs("\"capabilities\": [", out);
+	const char *sep = smtp ? "\n" : " ";
+	int first = 1;
+	char *copy = strdup(caps), *save = NULL;
+	for (char *t = copy ? strtok_r(copy, sep, &save) : NULL; t;
+	     t = strtok_r(NULL, sep, &save)) {
+		fputs(first ? "" : ", ", out);
+		json_string(out, t);
+		first = 0;
+	}
+	free(copy);
+	fputs("]", out);
+}
+
+static void
+print_json(const mailconn_session *s)
+{
+	mailconn_error e = mailconn_session_outcome(s);
+	mailconn_stage st = mailconn_session_stage(s);
+	printf("{");
+	json_field(stdout, "error", e == MAILCONN_OK ? NULL : mailconn_error_name(e), 1);
+	printf("\"stage\": %d, ", (int)st);
+	json_field(stdout, "stage_name", mailconn_stage_name(st), 1);
+	json_field(stdout, "cause", e == MAILCONN_OK ? NULL
+	                                            : mailconn_cause_name(mailconn_session_cause(s)), 1);
+	json_field(stdout, "server_reply", mailconn_session_server_reply(s), 1);
+	json_field(stdout, "detail", mailconn_session_detail(s), 1);
+	json_field(stdout, "hint", mailconn_session_hint(s), 1);
+	printf("\"stages\": [");
+	for (int i = 1; i <= 5; i++) {
+		mailconn_stage stage = (mailconn_stage)i;
+		int passed = mailconn_session_stage_passed(s, stage);
+		printf("%s{\"stage\": %d, ", i > 1 ? ", " : "", i);
+		json_field(stdout, "name", mailconn_stage_name(stage), 1);
+		printf("\"status\": \"%s\", ", passed == 1 ? "passed"
+		                              : passed == 0 ? "failed" : "not_run");
+		printf("\"ms\": %lld, ", (long long)mailconn_session_stage_ms(s, stage));
+		json_field(stdout, "address", mailconn_session_fact(s, stage, MAILCONN_FACT_ADDRESS), 1);
+		json_field(stdout, "tls_version", mailconn_session_fact(s, stage, MAILCONN_FACT_TLS_VERSION), 1);
+		json_field(stdout, "tls_cipher", mailconn_session_fact(s, stage, MAILCONN_FACT_TLS_CIPHER), 1);
+		json_field(stdout, "cert_sha256", mailconn_session_fact(s, stage, MAILCONN_FACT_CERT_SHA256), 1);
+		json_field(stdout, "mechanism", mailconn_session_fact(s, stage, MAILCONN_FACT_AUTH_MECHANISM), 1);
+		json_field(stdout, "message_id", mailconn_session_fact(s, stage, MAILCONN_FACT_MESSAGE_ID), 1);
+		json_capabilities(stdout, mailconn_session_fact(s, stage, MAILCONN_FACT_CAPABILITIES),
+		                  i >= 3);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+static void
+print_human(const mailconn_session *s)
+{
+	static const char *const titles[] = {
+		"", "Connect to the IMAP server", "Log in to IMAP",
+		"Connect to the SMTP server", "Log in to SMTP", "Send a test message",
+	};
+	for (int i = 1; i <= 5; i++) {
+		mailconn_stage stage = (mailconn_stage)i;
+		int passed = mailconn_session_stage_passed(s, stage);
+		const char *mark = passed == 1 ? (fancy ? "\xe2\x9c\x93" : "[ok]  ")
+		                 : passed == 0 ? (fancy ? "\xe2\x9c\x97" : "[FAIL]")
+		                               : (fancy ? "\xc2\xb7" : "[--]  ");
+		printf(" %s %d. %s", mark, i, titles[i]);
+		if (passed >= 0)
+			printf(" (%lld ms)", (long long)mailconn_session_stage_ms(s, stage));
+		const char *addr = mailconn_session_fact(s, stage, MAILCONN_FACT_ADDRESS);
+		const char *tls = mailconn_session_fact(s, stage, MAILCONN_FACT_TLS_VERSION);
+		const char *mech = mailconn_session_fact(s, stage, MAILCONN_FACT_AUTH_MECHANISM);
+		if (addr[0])
+			printf("  %s%s%s", addr, tls[0] ? " " : "", tls);
+		if (mech[0])
+			printf("  %s", mech);
+		printf("\n");
+	}
+	mailconn_error e = mailconn_session_outcome(s);
+	if (e == MAILCONN_OK) {
+		printf("\nAll five stages passed: this mailbox works over IMAP and SMTP.\n");
+		return;
+	}
+	printf("\nError:  %s (%s)\n", mailconn_error_name(e),
+	       mailconn_cause_name(mailconn_session_cause(s)));
+	printf("Stage:  %d %s\n", (int)mailconn_session_stage(s),
+	       mailconn_stage_name(mailconn_session_stage(s)));
+	const char *reply = mailconn_session_server_reply(s);
+	if (reply[0]) {
+		printf("Server said:\n");
+		for (const char *p = reply; *p;) {
+			size_t n = strcspn(p, "\n");
+			printf("  %.*s\n", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+	}
+	if (mailconn_session_detail(s)[0])
+		printf("Detail: %s\n", mailconn_session_detail(s));
+	printf("Hint:   %s\n", mailconn_session_hint(s));
+}
+
+static void
+on_transcript(void *userdata, mailconn_stage stage, mailconn_protocol protocol,
+              mailconn_direction dir, const char *line)
+{
+	FILE *out = userdata;
+	static const char *const arrows[] = { "S:", "C:", "--" };
+	fprintf(out, "  [%d %s] %s %s\n", (int)stage,
+	        protocol == MAILCONN_PROTOCOL_IMAP ? "imap" : "smtp",
+	        arrows[dir <= MAILCONN_DIR_INFO ? dir : MAILCONN_DIR_INFO], line);
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+enum {
+	OPT_EMAIL = 256, OPT_USERNAME, OPT_SMTP_USERNAME, OPT_IMAP_HOST,
+	OPT_IMAP_PORT, OPT_IMAP_SECURITY, OPT_SMTP_HOST, OPT_SMTP_PORT,
+	OPT_SMTP_SECURITY, OPT_BCC, OPT_SUBJECT, OPT_CA_FILE, OPT_ALLOW_UNTRUSTED,
+	OPT_TIMEOUT, OPT_PASSWORD_ENV, OPT_PASSWORD_FILE, OPT_TOKEN_ENV,
+	OPT_RESOLVE, OPT_JSON, OPT_VERBOSE, OPT_HELP
+};
+
+static const struct option long_options[] = {
+	{ "email", required_argument, NULL, OPT_EMAIL },
+	{ "username", required_argument, NULL, OPT_USERNAME },
+	{ "smtp-username", required_argument, NULL, OPT_SMTP_USERNAME },
+	{ "imap-host", required_argument, NULL, OPT_IMAP_HOST },
+	{ "imap-port", required_argument, NULL, OPT_IMAP_PORT },
+	{ "imap-security", required_argument, NULL, OPT_IMAP_SECURITY },
+	{ "smtp-host", required_argument, NULL, OPT_SMTP_HOST },
+	{ "smtp-port", required_argument, NULL, OPT_SMTP_PORT },
+	{ "smtp-security", required_argument, NULL, OPT_SMTP_SECURITY },
+	{ "bcc", required_argument, NULL, OPT_BCC },
+	{ "subject", required_argument, NULL, OPT_SUBJECT },
+	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "allow-untrusted-cert", no_argument, NULL, OPT_ALLOW_UNTRUSTED },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "password-env", required_argument, NULL, OPT_PASSWORD_ENV },
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "oauth2-token-env", required_argument, NULL, OPT_TOKEN_ENV },
+	{ "resolve", required_argument, NULL, OPT_RESOLVE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Set a config value; on failure report the option as the user typed it. */
+static int
+set_str(mailconn_config *cfg, mailconn_option id, const char *value,
+        const char *flag)
+{
+	mailconn_error rc = mailconn_config_set_string(cfg, id, value);
+	if (rc == MAILCONN_OK)
+		return 0;
+	return usage_error(flag, mailconn_config_error(cfg));
+}
+
+static int
+set_int(mailconn_config *cfg, mailconn_option id, int64_t value,
+        const char *flag)
+{
+	mailconn_error rc = mailconn_config_set_int(cfg, id, value);
+	if (rc == MAILCONN_OK)
+		return 0;
+	return usage_error(flag, mailconn_config_error(cfg));
+}
+
+static int
+run(int argc, char **argv, mailconn_config *cfg)
+{
+	struct options o = { 0 };
+	char *secret = NULL;
+	int secret_is_token = 0;
+	int rc = 0;
+	const char *secret_source = NULL;
+
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		const char *flag = long_options[0].name;
+		for (const struct option *lo = long_options; lo->name; lo++)
+			if (lo->val == c)
+				flag = lo->name;
+		char *end;
+		long n;
+		switch (c) {
+		case OPT_EMAIL:
+			rc = set_str(cfg, MAILCONN_OPT_EMAIL, optarg, "--email");
+			break;
+		case OPT_USERNAME:
+			rc = set_str(cfg, MAILCONN_OPT_USERNAME, optarg, "--username");
+			break;
+		case OPT_SMTP_USERNAME:
+			rc = set_str(cfg, MAILCONN_OPT_SMTP_USERNAME, optarg, "--smtp-username");
+			break;
+		case OPT_IMAP_HOST:
+			o.imap_host = optarg;
+			rc = set_str(cfg, MAILCONN_OPT_IMAP_HOST, optarg, "--imap-host");
+			break;
+		case OPT_SMTP_HOST:
+			o.smtp_host = optarg;
+			rc = set_str(cfg, MAILCONN_OPT_SMTP_HOST, optarg, "--smtp-host");
+			break;
+		case OPT_IMAP_PORT:
+		case OPT_SMTP_PORT:
+			n = strtol(optarg, &end, 10);
+			if (end == optarg || *end)
+				return usage_error(flag, "must be a number");
+			if (c == OPT_IMAP_PORT)
+				o.imap_port = n;
+			else
+				o.smtp_port = n;
+			rc = set_int(cfg, c == OPT_IMAP_PORT ? MAILCONN_OPT_IMAP_PORT
+			                                     : MAILCONN_OPT_SMTP_PORT, n, flag);
+			break;
+		case OPT_IMAP_SECURITY:
+		case OPT_SMTP_SECURITY:
+			n = parse_security(optarg);
+			if (n < 0)
+				return usage_error(flag, "must be auto, tls, starttls or plain");
+			if (c == OPT_IMAP_SECURITY)
+				o.imap_security = (int)n;
+			else
+				o.smtp_security = (int)n;
+			rc = set_int(cfg, c == OPT_IMAP_SECURITY ? MAILCONN_OPT_IMAP_SECURITY
+			                                         : MAILCONN_OPT_SMTP_SECURITY, n, flag);
+			break;
+		case OPT_BCC:
+			rc = set_str(cfg, MAILCONN_OPT_BCC, optarg, "--bcc");
+			break;
+		case OPT_SUBJECT:
+			rc = set_str(cfg, MAILCONN_OPT_SUBJECT, optarg, "--subject");
+			break;
+		case OPT_CA_FILE:
+			rc = set_str(cfg, MAILCONN_OPT_CA_FILE, optarg, "--ca-file");
+			break;
+		case OPT_ALLOW_UNTRUSTED:
+			rc = set_int(cfg, MAILCONN_OPT_ALLOW_UNTRUSTED_CERT, 1, flag);
+			break;
+		case OPT_TIMEOUT:
+			n = strtol(optarg, &end, 10);
+			if (end == optarg || *end || n < 1 || n > 86400)
+				return usage_error("--timeout", "must be 1 to 86400 seconds");
+			rc = set_int(cfg, MAILCONN_OPT_STAGE_TIMEOUT_MS, n * 1000, flag);
+			if (!rc)
+				rc = set_int(cfg, MAILCONN_OPT_DEADLINE_MS, n * 5000, flag);
+			break;
+		case OPT_PASSWORD_ENV:
+		case OPT_PASSWORD_FILE:
+		case OPT_TOKEN_ENV:
+			if (secret_source)
+				return usage_error(flag, "give only one of --password-env, "
+				                   "--password-file and --oauth2-token-env");
+			secret_source = flag;
+			secret_is_token = c == OPT_TOKEN_ENV;
+			if (c == OPT_PASSWORD_FILE) {
+				secret = read_password_file(optarg);
+				if (!secret)
+					return usage_error(flag, strerror(errno));
+			} else {
+				const char *v = getenv(optarg);
+				if (!v)
+					return usage_error(flag, "the variable is not set");
+				secret = strdup(v);
+			}
+			break;
+		case OPT_RESOLVE:
+			if (o.n_resolve == MAX_RESOLVE)
+				return usage_error("--resolve", "given too many times");
+			o.resolve[o.n_resolve++] = optarg;
+			break;
+		case OPT_JSON:
+			o.json = 1;
+			break;
+		case OPT_VERBOSE:
+			o.verbose = 1;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			return usage_error(argv[optind - 1] ? argv[optind - 1] : "?",
+			                   "unknown option or missing value");
+		}
+		if (rc)
+			goto out;
+	}
+	if (optind < argc)
+		return usage_error(argv[optind], "unexpected argument");
+	if (!o.imap_host)
+		return usage_error("--imap-host", "is required");
+	if (!o.smtp_host)
+		return usage_error("--smtp-host", "is required");
+	for (int i = 0; i < o.n_resolve; i++) {
+		int r = apply_resolve(cfg, &o, o.resolve[i]);
+		if (r == -1)
+			return usage_error("--resolve", "must be HOST:PORT:ADDRESS");
+		if (r == -2)
+			return usage_error("--resolve", mailconn_config_error(cfg));
+		if (r == 1)
+			return usage_error("--resolve", "names neither the IMAP nor the "
+			                   "SMTP host and port");
+	}
+	if (!secret) {
+		secret = read_password_tty();
+		if (!secret)
+			return usage_error("--password-env", "no password given and no "
+			                   "terminal to ask for one");
+	}
+	rc = set_str(cfg, secret_is_token ? MAILCONN_OPT_OAUTH2_TOKEN
+	                                  : MAILCONN_OPT_PASSWORD, secret,
+	             secret_source ? secret_source : "password");
+	wipe_free(secret);
+	secret = NULL;
+	if (rc)
+		goto out;
+
+	if (o.verbose)
+		mailconn_config_set_transcript(cfg, on_transcript,
+		                               o.json ? stderr : stdout);
+	mailconn_session *s = NULL;
+	mailconn_error e = mailconn_session_new(cfg, &s);
+	if (e != MAILCONN_OK) {
+		fprintf(stderr, "mailconn-check: %s: %s\n", mailconn_error_name(e),
+		        mailconn_config_error(cfg));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	e = mailconn_session_run(s);
+	if (o.json)
+		print_json(s);
+	else
+		print_human(s);
+	mailconn_session_free(s);
+	rc = e == MAILCONN_OK ? 0 : EXIT_VERIFY_FAILED;
+out:
+	wipe_free(secret);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	fancy = isatty(STDOUT_FILENO);
+	mailconn_config *cfg = mailconn_config_new();
+	if (!cfg) {
+		fprintf(stderr, "mailconn-check: out of memory\n");
+		return EXIT_USAGE;
+	}
+	int rc = run(argc, argv, cfg);
+	mailconn_config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The configuration handle: an option table, setters that validate at
+ * once (so a typo is a caller error before any connection, never a
+ * verification outcome), and effective values with defaults.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <idn2.h>
+
+#include "core/buf.h"
+#include "private.h"
+
+enum value_kind {
+	KIND_TEXT,      /* free text without CR/LF */
+	KIND_SECRET,    /* like text, wiped on free */
+	KIND_EMAIL,
+	KIND_HOST,
+	KIND_IP,        /* numeric IPv4 or IPv6 */
+	KIND_FILE,
+	KIND_DIR,
+	KIND_MULTILINE, /* body: newlines allowed */
+	KIND_PORT,
+	KIND_SECURITY,
+	KIND_FLAG,
+	KIND_MILLIS
+};
+
+struct option_def {
+	const char *name;
+	int id;
+	enum value_kind kind;
+	size_t max_len;         /* strings only */
+	int64_t default_value;  /* integers only */
+};
+
+static const struct option_def option_defs[] = {
+	{ "email",                MAILCONN_OPT_EMAIL,                KIND_EMAIL,     254, 0 },
+	{ "password",             MAILCONN_OPT_PASSWORD,             KIND_SECRET,    1024, 0 },
+	{ "oauth2_token",         MAILCONN_OPT_OAUTH2_TOKEN,         KIND_SECRET,    16384, 0 },
+	{ "username",             MAILCONN_OPT_USERNAME,             KIND_TEXT,      256, 0 },
+	{ "smtp_username",        MAILCONN_OPT_SMTP_USERNAME,        KIND_TEXT,      256, 0 },
+	{ "smtp_password",        MAILCONN_OPT_SMTP_PASSWORD,        KIND_SECRET,    1024, 0 },
+	{ "imap_host",            MAILCONN_OPT_IMAP_HOST,            KIND_HOST,      254, 0 },
+	{ "smtp_host",            MAILCONN_OPT_SMTP_HOST,            KIND_HOST,      254, 0 },
+	{ "bcc",                  MAILCONN_OPT_BCC,                  KIND_EMAIL,     254, 0 },
+	{ "subject",              MAILCONN_OPT_SUBJECT,              KIND_TEXT,      512, 0 },
+	{ "body",                 MAILCONN_OPT_BODY,                 KIND_MULTILINE, 65536, 0 },
+	{ "ca_file",              MAILCONN_OPT_CA_FILE,              KIND_FILE,      4096, 0 },
+	{ "ca_path",              MAILCONN_OPT_CA_PATH,              KIND_DIR,       4096, 0 },
+	{ "imap_address",         MAILCONN_OPT_IMAP_ADDRESS,         KIND_IP,        64, 0 },
+	{ "smtp_address",         MAILCONN_OPT_SMTP_ADDRESS,         KIND_IP,        64, 0 },
+	{ "client_name",          MAILCONN_OPT_CLIENT_NAME,          KIND_HOST,      254, 0 },
+	{ "imap_port",            MAILCONN_OPT_IMAP_PORT,            KIND_PORT,      0, 0 },
+	{ "imap_security",        MAILCONN_OPT_IMAP_SECURITY,        KIND_SECURITY,  0, MAILCONN_SECURITY_AUTO },
+	{ "smtp_port",            MAILCONN_OPT_SMTP_PORT,            KIND_PORT,      0, 0 },
+	{ "smtp_security",        MAILCONN_OPT_SMTP_SECURITY,        KIND_SECURITY,  0, MAILCONN_SECURITY_AUTO },
+	{ "allow_untrusted_cert", MAILCONN_OPT_ALLOW_UNTRUSTED_CERT, KIND_FLAG,      0, 0 },
+	{ "stage_timeout_ms",     MAILCONN_OPT_STAGE_TIMEOUT_MS,     KIND_MILLIS,    0, 30000 },
+	{ "deadline_ms",          MAILCONN_OPT_DEADLINE_MS,          KIND_MILLIS,    0, 120000 },
+};
+
+#define N_OPTIONS (sizeof option_defs / sizeof option_defs[0])
+
+static const struct option_def *
+find_option(int id)
+{
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (option_defs[i].id == id)
+			return &option_defs[i];
+	return NULL;
+}
+
+static int
+is_string_option(int id)
+{
+	return id >= 1 && id < MAILCONN__STR_COUNT;
+}
+
+int
+mailconn__option_is_secret(int id)
+{
+	const struct option_def *d = find_option(id);
+	return d && d->kind == KIND_SECRET;
+}
+
+MAILCONN_API int
+mailconn_option_from_name(const char *name)
+{
+	if (!name)
+		return -1;
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (strcasecmp(option_defs[i].name, name) == 0)
+			return option_defs[i].id;
+	return -1;
+}
+
+MAILCONN_API const char *
+mailconn_option_name(mailconn_option option)
+{
+	const struct option_def *d = find_option((int)option);
+	return d ? d->name : NULL;
+}
+
+MAILCONN_API mailconn_config *
+mailconn_config_new(void)
+{
+	return calloc(1, sizeof(mailconn_config));
+}
+
+void
+mailconn__config_clear(struct mailconn_config *cfg)
+{
+	for (int i = 0; i < MAILCONN__STR_COUNT; i++) {
+		mailconn__free_secret(cfg->str[i]);
+		cfg->str[i] = NULL;
+	}
+}
+
+MAILCONN_API void
+mailconn_config_free(mailconn_config *cfg)
+{
+	if (!cfg)
+		return;
+	mailconn__config_clear(cfg);
+	mailconn__wipe(cfg, sizeof *cfg);
+	free(cfg);
+}
+
+int
+mailconn__config_copy(struct mailconn_config *dst,
+                      const struct mailconn_config *src)
+{
+	*dst = *src;
+	for (int i = 0; i < MAILCONN__STR_COUNT; i++) {
+		dst->str[i] = NULL;
+		if (src->str[i] && !(dst->str[i] = strdup(src->str[i])))
+			return -1;
+	}
+	return 0;
+}
+
+__attribute__((format(printf, 2, 3))) static mailconn_error
+config_fail(mailconn_config *cfg, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cfg->error, sizeof cfg->error, fmt, ap);
+	va_end(ap);
+	return MAILCONN_E_INVALID_CONFIG;
+}
+
+MAILCONN_API const char *
+mailconn_config_error(const mailconn_config *cfg)
+{
+	return cfg ? cfg->error : "no configuration";
+}
+
+/* An LDH label as DNS host names allow: letters, digits, inner hyphens. */
+static int
+is_ldh_label(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+int
+mailconn__host_to_ascii(const char *host, char *out, char *why)
+{
+	char name[256];
+	size_t len = strlen(host);
+	unsigned char ipbuf[16];
+
+	why[0] = '\0';
+	if (len == 0) {
+		snprintf(why, 128, "is empty");
+		return -1;
+	}
+	/* IP literals, optionally in brackets for IPv6. */
+	if (host[0] == '[' && host[len - 1] == ']' && len - 2 < sizeof name) {
+		memcpy(name, host + 1, len - 2);
+		name[len - 2] = '\0';
+		if (inet_pton(AF_INET6, name, ipbuf) == 1) {
+			strcpy(out, name);
+			return 0;
+		}
+		snprintf(why, 128, "is not a valid IPv6 literal");
+		return -1;
+	}
+	if (inet_pton(AF_INET, host, ipbuf) == 1 ||
+	    inet_pton(AF_INET6, host, ipbuf) == 1) {
+		snprintf(out, 256, "%s", host);
+		return 0;
+	}
+	if (host[len - 1] == '.')
+		len--;                  /* the root label: "host." is "host" */
+	if (len == 0 || len > 253) {
+		snprintf(why, 128, "must be 1 to 253 characters long");
+		return -1;
+	}
+	memcpy(name, host, len);
+	name[len] = '\0';
+
+	int non_ascii = 0;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)name[i] >= 0x80)
+			non_ascii = 1;
+
+	const char *ascii = name;
+	char *converted = NULL;
+	if (non_ascii || strncasecmp(name, "xn--", 4) == 0 ||
+	    strstr(name, ".xn--") || strstr(name, ".XN--")) {
+		/* libidn2 passes some invalid input through unchanged and repairs
+		 * other input silently, so its result is only a candidate that
+		 * must still pass the LDH check below. */
+		int rc = idn2_to_ascii_8z(name, &converted,
+		                          IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+		if (rc != IDN2_OK) {
+			snprintf(why, 128, "is not a valid internationalised name (%s)",
+			         idn2_strerror(rc));
+			return -1;
+		}
+		ascii = converted;
+	}
+	size_t alen = strlen(ascii);
+	int ok = alen > 0 && alen <= 253;
+	for (const char *p = ascii; ok && *p;) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		ok = is_ldh_label(p, n);
+		p += n + (dot ? 1 : 0);
+		if (dot && !*p)
+			ok = 0;         /* an empty label after a dot */
+	}
+	if (ok) {
+		for (size_t i = 0; i <= alen; i++)
+			out[i] = (char)tolower((unsigned char)ascii[i]);
+	} else {
+		snprintf(why, 128, "is not a valid host name (labels of letters, "
+		         "digits and hyphens separated by single dots)");
+	}
+	idn2_free(converted);
+	return ok ? 0 : -1;
+}
+
+static int
+valid_email(const char *v, char *why)
+{
+	const char *at = strrchr(v, '@');
+	char ascii[256];
+
+	if (!at || at == v) {
+		snprintf(why, 128, "must look like name@domain");
+		return 0;
+	}
+	if ((size_t)(at - v) > 64) {
+		snprintf(why, 128, "has a local part longer than 64 characters");
+		return 0;
+	}
+	for (const char *p = v; p < at; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= ' ' || c == '<' || c == '>' || c == '(' || c == ')' ||
+		    c == ',' || c == ';' || c == '"' || c == '\\' || c == '@' ||
+		    c == 0x7f) {
+			snprintf(why, 128, "has a character not allowed in an address");
+			return 0;
+		}
+	}
+	if (at[1] == '[') {
+		snprintf(why, 128, "uses an address literal, which is not supported");
+		return 0;
+	}
+	if (mailconn__host_to_ascii(at + 1, ascii, why) != 0)
+		return 0;
+	if (!strchr(ascii, '.')) {
+		snprintf(why, 128, "needs a domain with at least one dot");
+		return 0;
+	}
+	return 1;
+}
+
+MAILCONN_API mailconn_error
+mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
+                           const char *value)
+{
+	if (!cfg)
+		return MAILCONN_E_INVALID_ARGUMENT;
+	cfg->error[0] = '\0';
+	const struct option_def *d = find_option((int)option);
+	if (!d)
+		return config_fail(cfg, "unknown option %d", (int)option),
+		       MAILCONN_E_UNKNOWN_OPTION;
+	if (!is_string_option(d->id))
+		return config_fail(cfg, "%s takes an integer", d->name),
+		       MAILCONN_E_OPTION_TYPE;
+
+	char **slot = &cfg->str[d->id];
+	if (!value || !value[0]) {
+		mailconn__free_secret(*slot);
+		*slot = NULL;
+		return MAILCONN_OK;
+	}
+	size_t len = strlen(value);
+	if (len > d->max_len)
+		return config_fail(cfg, "%s is longer than %zu bytes", d->name,
+		                   d->max_len);
+	/* CR and LF would let a value inject protocol commands. */
+	if (d->kind != KIND_MULTILINE && strpbrk(value, "\r\n"))
+		return config_fail(cfg, "%s contains a line break", d->name);
+
+	char why[128] = "", ascii[256];
+	unsigned char ipbuf[16];
+	struct stat st;
+	switch (d->kind) {
+	case KIND_EMAIL:
+		if (!valid_email(value, why))
+			return config_fail(cfg, "%s %s", d->name, why);
+		break;
+	case KIND_HOST:
+		if (mailconn__host_to_ascii(value, ascii, why) != 0)
+			return config_fail(cfg, "%s %s", d->name, why);
+		break;
+	case KIND_IP:
+		if (inet_pton(AF_INET, value, ipbuf) != 1 &&
+		    inet_pton(AF_INET6, value, ipbuf) != 1)
+			return config_fail(cfg, "%s must be a numeric IPv4 or IPv6 "
+			                   "address", d->name);
+		break;
+	case KIND_FILE:
+		if (stat(value, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    access(value, R_OK) != 0)
+			return config_fail(cfg, "%s is not a readable file", d->name);
+		break;
+	case KIND_DIR:
+		if (stat(value, &st) != 0 || !S_ISDIR(st.st_mode))
+			return config_fail(cfg, "%s is not a directory", d->name);
+		break;
+	case KIND_TEXT:
+	case KIND_SECRET:
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)value[i] < 0x20 && value[i] != '\t')
+				return config_fail(cfg, "%s contains a control "
+				                   "character", d->name);
+		break;
+	default:
+		break;
+	}
+	char *copy = strdup(value);
+	if (!copy)
+		return MAILCONN_E_NOMEM;
+	mailconn__free_secret(*slot);
+	*slot = copy;
+	return MAILCONN_OK;
+}
+
+MAILCONN_API mailconn_error
+mailconn_config_set_int(mailconn_config *cfg, mailconn_option option,
+                        int64_t value)
+{
+	if (!cfg)
+		return MAILCONN_E_INVALID_ARGUMENT;
+	cfg->error[0] = '\0';
+	const struct option_def *d = find_option((int)option);
+	if (!d)
+		return config_fail(cfg, "unknown option %d", (int)option),
+		       MAILCONN_E_UNKNOWN_OPTION;
+	if (is_string_option(d->id))
+		return config_fail(cfg, "%s takes a string", d->name),
+		       MAILCONN_E_OPTION_TYPE;
+
+	int ok;
+	switch (d->kind) {
+	case KIND_PORT:
+		ok = value >= 1 && value <= 65535;
+		break;
+	case KIND_SECURITY:
+		ok = value >= MAILCONN_SECURITY_AUTO && value <= MAILCONN_SECURITY_PLAIN;
+		break;
+	case KIND_FLAG:
+		ok = value == 0 || value == 1;
+		break;
+	default:
+		ok = value >= 1 && value <= 86400000;
+		break;
+	}
+	if (!ok)
+		return config_fail(cfg, "%s: %lld is out of range", d->name,
+		                   (long long)value);
+	int i = d->id - 100;
+	cfg->num[i] = value;
+	cfg->num_set |= 1u << i;
+	return MAILCONN_OK;
+}
+
+MAILCONN_API void
+mailconn_config_set_progress(mailconn_config *cfg, mailconn_progress_fn fn,
+                             void *userdata)
+{
+	if (cfg) {
+		cfg->progress = fn;
+		cfg->progress_userdata = userdata;
+	}
+}
+
+MAILCONN_API void
+mailconn_config_set_transcript(mailconn_config *cfg, mailconn_transcript_fn fn,
+                               void *userdata)
+{
+	if (cfg) {
+		cfg->transcript = fn;
+		cfg->transcript_userdata = userdata;
+	}
+}
+
+const char *
+mailconn__config_str(const struct mailconn_config *cfg, mailconn_option option)
+{
+	if (!is_string_option((int)option))
+		return NULL;
+	return cfg->str[option];
+}
+
+int64_t
+mailconn__config_int(const struct mailconn_config *cfg, mailconn_option option)
+{
+	const struct option_def *d = find_option((int)option);
+	if (!d || is_string_option(d->id))
+		return 0;
+	int i = d->id - 100;
+	return (cfg->num_set & (1u << i)) ? cfg->num[i] : d->default_value;
+}
+
+mailconn_security
+mailconn__config_security(const struct mailconn_config *cfg,
+                          mailconn_protocol proto)
+{
+	int imap = proto == MAILCONN_PROTOCOL_IMAP;
+	mailconn_security sec = (mailconn_security)mailconn__config_int(cfg,
+		imap ? MAILCONN_OPT_IMAP_SECURITY : MAILCONN_OPT_SMTP_SECURITY);
+	if (sec != MAILCONN_SECURITY_AUTO)
+		return sec;
+	int64_t port = mailconn__config_int(cfg,
+		imap ? MAILCONN_OPT_IMAP_PORT : MAILCONN_OPT_SMTP_PORT);
+	/* The well-known plaintext ports upgrade with STARTTLS; everything
+	 * else (993, 465 and unknown ports) gets implicit TLS, the safer
+	 * guess, since it never exposes a password. */
+	if (port == 143 || port == 587 || port == 25)
+		return MAILCONN_SECURITY_STARTTLS;
+	return MAILCONN_SECURITY_TLS;
+}
+
+int
+mailconn__config_port(const struct mailconn_config *cfg, mailconn_protocol proto)
+{
+	int imap = proto == MAILCONN_PROTOCOL_IMAP;
+	int64_t port = mailconn__config_int(cfg,
+		imap ? MAILCONN_OPT_IMAP_PORT : MAILCONN_OPT_SMTP_PORT);
+	if (port)
+		return (int)port;
+	if (mailconn__config_security(cfg, proto) == MAILCONN_SECURITY_TLS)
+		return imap ? 993 : 465;
+	return imap ? 143 : 587;
+}

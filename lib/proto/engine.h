@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the sans-I/O protocol engines (imap.c, smtp.c) share with the
+ * driver. An engine never touches a socket, a clock or TLS: the driver
+ * feeds it the server's bytes, sends the bytes it produces, performs the
+ * TLS handshake when asked, and reads the typed failure when it stops.
+ *
+ * Driver loop, for either engine E:
+ *   switch (E_next(e)) {
+ *   case MAILCONN__ACT_SEND:       len = E_output(e, &p); send; E_output_done(e, sent);
+ *   case MAILCONN__ACT_NEED_INPUT: read; E_feed(e, bytes, n)  (or E_eof(e) on EOF)
+ *   case MAILCONN__ACT_START_TLS:  handshake; E_tls_started(e, &binding)
+ *   case MAILCONN__ACT_DONE:       close the connection
+ *   case MAILCONN__ACT_FAILED:     E_failure(e) says why
+ *   }
+ */
+#ifndef MAILCONN_PROTO_ENGINE_H
+#define MAILCONN_PROTO_ENGINE_H
+
+#include <stddef.h>
+
+#include "mailconn.h"
+
+/* Hard limits that keep a hostile server from growing our memory. */
+#define MAILCONN__MAX_LINE 8192          /* one response line, without CRLF */
+#define MAILCONN__MAX_REPLY 16384        /* all lines of one reply kept */
+#define MAILCONN__MAX_LITERAL 65536      /* one IMAP literal we accept */
+#define MAILCONN__MAX_REPLY_LINES 64     /* lines in one SMTP reply */
+
+/* The protocol step a reply answers: the classifier's "stage" column. */
+enum mailconn__step {
+	MAILCONN__STEP_NONE = 0,
+	MAILCONN__STEP_GREETING,
+	MAILCONN__STEP_CAPABILITY,   /* IMAP CAPABILITY or SMTP EHLO/HELO */
+	MAILCONN__STEP_STARTTLS,
+	MAILCONN__STEP_LOGIN,        /* IMAP LOGIN */
+	MAILCONN__STEP_AUTHENTICATE, /* IMAP AUTHENTICATE or SMTP AUTH */
+	MAILCONN__STEP_SELECT,       /* IMAP EXAMINE/SELECT INBOX */
+	MAILCONN__STEP_LOGOUT,       /* IMAP LOGOUT or SMTP QUIT */
+	MAILCONN__STEP_MAIL_FROM,
+	MAILCONN__STEP_RCPT_TO,
+	MAILCONN__STEP_DATA,
+	MAILCONN__STEP_END_OF_DATA,
+	MAILCONN__STEP_COUNT_
+};
+
+/* Name as in the corpus "stage" column ("greeting", "mail_from", ...). */
+const char *mailconn__step_name(enum mailconn__step step);
+/* Inverse of mailconn__step_name; MAILCONN__STEP_NONE when unknown. */
+enum mailconn__step mailconn__step_from_name(const char *name);
+
+enum mailconn__action {
+	MAILCONN__ACT_NEED_INPUT = 0,
+	MAILCONN__ACT_SEND,
+	MAILCONN__ACT_START_TLS,
+	MAILCONN__ACT_DONE,
+	MAILCONN__ACT_FAILED
+};
+
+enum mailconn__tls_mode {
+	MAILCONN__TLS_IMPLICIT = 0, /* the driver has done TLS before the greeting */
+	MAILCONN__TLS_STARTTLS,     /* upgrade required; never log in without it */
+	MAILCONN__TLS_NONE          /* plaintext chosen explicitly by the user */
+};
+
+/* TLS channel binding for SCRAM-*-PLUS, filled in by the driver. */
+struct mailconn__channel_binding {
+	const char *type;            /* "tls-exporter" or "tls-unique"; NULL: none */
+	const unsigned char *data;
+	size_t len;
+};
+
+/* Why an engine stopped. Text fields are NUL-terminated, raw (the driver
+ * sanitises before showing), and never contain a secret. */
+struct mailconn__failure {
+	mailconn_stage stage;
+	enum mailconn__step step;
+	mailconn_error outcome;
+	mailconn_cause cause;
+	char detail[512];            /* our explanation, e.g. "STARTTLS not offered" */
+	char reply[MAILCONN__MAX_REPLY]; /* server lines that decided it, '\n'-joined */
+	const char *provider;        /* recognised provider id, or NULL */
+};
+
+/* The engine reports every line it receives (raw, without CRLF) and every
+ * line it sends (with secrets already replaced by "[redacted]"). */
+typedef void (*mailconn__line_fn)(void *userdata, mailconn_direction dir,
+                                  const char *line, size_t len);
+
+/* Parameters shared by both engines. Strings are borrowed: they must stay
+ * valid for the engine's lifetime. */
+struct mailconn__engine_params {
+	enum mailconn__tls_mode tls_mode;
+	const char *host;            /* configured host name (provider recognition) */
+	const char *username;        /* login name (address or custom username) */
+	const char *password;        /* NULL when a token is used */
+	const char *oauth2_token;    /* NULL when a password is used */
+	mailconn__line_fn on_line;   /* may be NULL */
+	void *line_userdata;
+	/* SMTP only */
+	const char *client_name;     /* EHLO argument */
+	const char *mail_from;       /* envelope sender = the address */
+	const char *rcpt_to;         /* the BCC address */
+	const char *message;         /* complete RFC 5322 message, CRLF line ends,
+	                              * not yet dot-stuffed */
+	/* Tests only: fixed SCRAM client nonce instead of a random one. */
+	const char *test_nonce;
+};
+
+#endif

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Threaded getaddrinfo with a pipe for completion (see resolve.h). */
+#include "resolve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Shared by the caller and the worker; whoever drops the last reference
+ * frees it, so cancelling never waits for a slow DNS server. */
+struct mailconn__resolver {
+	pthread_mutex_t lock;
+	int refs;
+	int pipe_rd, pipe_wr;
+	int done;
+	int gai_error;
+	struct addrinfo *result;
+	char host[256];
+	char port[8];
+};
+
+static void
+resolver_unref(struct mailconn__resolver *r)
+{
+	pthread_mutex_lock(&r->lock);
+	int last = --r->refs == 0;
+	pthread_mutex_unlock(&r->lock);
+	if (!last)
+		return;
+	if (r->result)
+		freeaddrinfo(r->result);
+	if (r->pipe_rd >= 0)
+		close(r->pipe_rd);
+	if (r->pipe_wr >= 0)
+		close(r->pipe_wr);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+static void *
+resolver_thread(void *arg)
+{
+	struct mailconn__resolver *r = arg;
+	struct addrinfo hints = { 0 }, *res = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = AI_ADDRCONFIG;
+	int rc = getaddrinfo(r->host, r->port, &hints, &res);
+
+	pthread_mutex_lock(&r->lock);
+	r->gai_error = rc;
+	r->result = rc == 0 ? res : NULL;
+	r->done = 1;
+	if (r->pipe_wr >= 0) {
+		/* The pipe is non-blocking and holds one byte at most. */
+		ssize_t n = write(r->pipe_wr, "x", 1);
+		(void)n;
+	}
+	pthread_mutex_unlock(&r->lock);
+	resolver_unref(r);
+	return NULL;
+}
+
+struct mailconn__resolver *
+mailconn__resolve_start(const char *host, int port)
+{
+	struct mailconn__resolver *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->pipe_rd = r->pipe_wr = -1;
+	r->refs = 1;
+	pthread_mutex_init(&r->lock, NULL);
+	snprintf(r->host, sizeof r->host, "%s", host);
+	snprintf(r->port, sizeof r->port, "%d", port);
+
+	/* Numeric addresses need no thread. */
+	struct addrinfo hints = { 0 }, *res = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(host, r->port, &hints, &res) == 0) {
+		r->result = res;
+		r->done = 1;
+		return r;
+	}
+
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+		resolver_unref(r);
+		return NULL;
+	}
+	r->pipe_rd = fds[0];
+	r->pipe_wr = fds[1];
+
+	pthread_attr_t attr;
+	pthread_t tid;
+	sigset_t all, old;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* The worker must not take the host application's signals. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r->refs = 2;
+	int rc = pthread_create(&tid, &attr, resolver_thread, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		r->refs = 1;
+		resolver_unref(r);
+		errno = rc;
+		return NULL;
+	}
+	return r;
+}
+
+int
+mailconn__resolve_fd(const struct mailconn__resolver *r)
+{
+	return r->pipe_rd;
+}
+
+int
+mailconn__resolve_poll(struct mailconn__resolver *r, struct addrinfo **result,
+                       int *gai_error)
+{
+	pthread_mutex_lock(&r->lock);
+	int done = r->done;
+	if (done) {
+		*result = r->result;
+		*gai_error = r->gai_error;
+		r->result = NULL;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return done;
+}
+
+void
+mailconn__resolve_cancel(struct mailconn__resolver *r)
+{
+	if (!r)
+		return;
+	/* The caller may have handed pipe_rd to its event loop; it is closed
+	 * here, once, when the caller lets go. The worker only ever writes. */
+	pthread_mutex_lock(&r->lock);
+	int rd = r->pipe_rd;
+	r->pipe_rd = -1;
+	pthread_mutex_unlock(&r->lock);
+	if (rd >= 0)
+		close(rd);
+	resolver_unref(r);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * GnuTLS for one connection: non-blocking handshake over an fd, record
+ * I/O, strict certificate checks (server-auth purpose, RFC 9525 names: no
+ * CN fallback, wildcards only as a whole left-most label) and the facts a
+ * user needs to act on a certificate problem.
+ */
+#ifndef MAILCONN_TLS_H
+#define MAILCONN_TLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <gnutls/gnutls.h>
+
+#include "proto/engine.h"
+
+struct mailconn__tls;
+
+/* Trust: the system store plus an optional CA file and directory. 0, or
+ * -1 with a reason in `detail`. */
+int mailconn__tls_creds_new(gnutls_certificate_credentials_t *out,
+                            const char *ca_file, const char *ca_path,
+                            char *detail, size_t detail_size);
+
+/* A client session on connected socket `fd`; SNI is sent for names, not
+ * IP literals. NULL when GnuTLS cannot allocate. */
+struct mailconn__tls *mailconn__tls_new(int fd, const char *ascii_host,
+                                        gnutls_certificate_credentials_t creds);
+/* Does not close the fd. NULL allowed. */
+void mailconn__tls_free(struct mailconn__tls *t);
+
+/* 0 when complete, GNUTLS_E_AGAIN to wait (see mailconn__tls_wait), or a
+ * fatal GnuTLS error. */
+int mailconn__tls_handshake(struct mailconn__tls *t);
+/* MAILCONN_WAIT_READ or MAILCONN_WAIT_WRITE after GNUTLS_E_AGAIN. */
+unsigned mailconn__tls_wait(const struct mailconn__tls *t);
+/* >0 bytes, 0 on orderly close, GNUTLS_E_AGAIN, or another error. */
+ssize_t mailconn__tls_recv(struct mailconn__tls *t, void *buf, size_t len);
+ssize_t mailconn__tls_send(struct mailconn__tls *t, const void *buf, size_t len);
+/* Decrypted bytes GnuTLS holds that the fd will not announce. */
+size_t mailconn__tls_pending(const struct mailconn__tls *t);
+
+/* The first bytes the server sent, for diagnosing a plaintext server on a
+ * TLS port. */
+const unsigned char *mailconn__tls_first_bytes(const struct mailconn__tls *t,
+                                               size_t *len);
+
+/* Check the peer certificate for `ascii_host` (A-label form or IP). 0 when
+ * trusted; else -1 with the cause and a detail naming the fault (dates,
+ * names held by the certificate). */
+int mailconn__tls_verify(struct mailconn__tls *t, const char *ascii_host,
+                         mailconn_cause *cause, char *detail,
+                         size_t detail_size);
+
+/* Facts for the session record; each buffer gets "" when unknown. */
+void mailconn__tls_describe(struct mailconn__tls *t, char *version,
+                            size_t version_size, char *cipher,
+                            size_t cipher_size, char *sha256,
+                            size_t sha256_size, char *subject,
+                            size_t subject_size);
+
+/* Channel binding data for SCRAM-PLUS ("tls-exporter" on TLS 1.3,
+ * "tls-unique" on 1.2), stored in `t`. 0, or -1 when unavailable. */
+int mailconn__tls_channel_binding(struct mailconn__tls *t,
+                                  struct mailconn__channel_binding *cb);
+
+/* 1 when `name` (from a certificate) matches `host` under RFC 9525. */
+int mailconn__tls_name_matches(const char *name, const char *host);
+
+#endif
