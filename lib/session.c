@@ -174,37 +174,51 @@ on_conn_info(void *userdata, const char *text)
 
 /* ---- results ---------------------------------------------------------- */
 
+/* End the session with a failure in the current stage. */
 static void
-finish(struct mailconn_session *s, mailconn_error outcome, mailconn_cause cause,
-       const char *reply, const char *detail, const char *provider, int64_t now)
+fail_session(struct mailconn_session *s, mailconn_error outcome,
+             mailconn_cause cause, const char *reply, const char *detail,
+             const char *provider, int64_t now)
 {
 	s->outcome = outcome;
 	s->cause = cause;
-	s->failed_protocol = outcome == MAILCONN_OK ? MAILCONN_PROTOCOL_NONE
-	                                            : s->conn_protocol;
+	s->failed_protocol = s->conn_protocol;
 	if (reply && reply[0])
 		mailconn__sanitize(reply, strlen(reply), 1, MAX_SHOWN_REPLY, &s->reply);
 	if (detail && detail[0])
 		mailconn__sanitize(detail, strlen(detail), 0, MAX_SHOWN_REPLY, &s->detail);
-	if (outcome != MAILCONN_OK) {
-		const char *host = s->conn_protocol == MAILCONN_PROTOCOL_IMAP
-		                   ? s->imap_ascii : s->smtp_ascii;
-		if (!provider)
-			provider = mailconn__provider_from_host(host);
-		mailconn__buf_append_str(&s->hint, mailconn__hint(outcome, cause, provider));
-		/* A wrong TLS mode is best explained by what the port really does,
-		 * which only the detail knows. */
-		if (cause == MAILCONN_CAUSE_TLS_MODE_MISMATCH && s->detail.data) {
-			mailconn__buf_append_str(&s->hint, " ");
-			mailconn__buf_append_str(&s->hint, s->detail.data);
-			mailconn__buf_append_str(&s->hint, ".");
-		}
+	const char *host = s->conn_protocol == MAILCONN_PROTOCOL_IMAP
+	                   ? s->imap_ascii : s->smtp_ascii;
+	if (!provider)
+		provider = mailconn__provider_from_host(host);
+	mailconn__buf_append_str(&s->hint, mailconn__hint(outcome, cause, provider));
+	/* A wrong TLS mode is best explained by what the port really does,
+	 * which only the detail knows. */
+	if (cause == MAILCONN_CAUSE_TLS_MODE_MISMATCH && s->detail.data) {
+		mailconn__buf_append_str(&s->hint, " ");
+		mailconn__buf_append_str(&s->hint, s->detail.data);
+		mailconn__buf_append_str(&s->hint, ".");
 	}
-	if (s->stage != MAILCONN_STAGE_NONE)
-		end_stage(s, s->stage, outcome, now);
+	end_stage(s, s->stage, outcome, now);
 	mailconn__conn_free(s->conn);
 	s->conn = NULL;
 	s->phase = PHASE_DONE;
+}
+
+/* What a failure without a more specific verdict means in each stage. */
+static mailconn_error
+stage_default_outcome(const struct mailconn_session *s)
+{
+	switch (s->stage) {
+	case MAILCONN_STAGE_IMAP_CONNECT:
+		return MAILCONN_IMAP_SETTINGS;
+	case MAILCONN_STAGE_IMAP_LOGIN:
+		return MAILCONN_IMAP_VALIDATION;
+	case MAILCONN_STAGE_TEST_SEND:
+		return MAILCONN_TEST_SEND;
+	default:
+		return MAILCONN_SMTP_SETTINGS;
+	}
 }
 
 static void
@@ -219,23 +233,8 @@ finish_from_conn(struct mailconn_session *s, int64_t now)
 	}
 	record_conn_facts(s, s->conn_protocol == MAILCONN_PROTOCOL_IMAP
 	                     ? MAILCONN_STAGE_IMAP_CONNECT : MAILCONN_STAGE_SMTP_CONNECT);
-	finish(s, f->outcome ? f->outcome : MAILCONN_IMAP_VALIDATION, f->cause,
+	fail_session(s, f->outcome != MAILCONN_OK ? f->outcome : stage_default_outcome(s), f->cause,
 	       f->reply, f->detail, f->provider, now);
-}
-
-static mailconn_error
-timeout_outcome(const struct mailconn_session *s)
-{
-	switch (s->stage) {
-	case MAILCONN_STAGE_IMAP_CONNECT:
-		return MAILCONN_IMAP_SETTINGS;
-	case MAILCONN_STAGE_IMAP_LOGIN:
-		return MAILCONN_IMAP_VALIDATION;
-	case MAILCONN_STAGE_TEST_SEND:
-		return MAILCONN_TEST_SEND;
-	default:
-		return MAILCONN_SMTP_SETTINGS;
-	}
 }
 
 /* ---- connections ------------------------------------------------------ */
@@ -317,7 +316,7 @@ start_conn(struct mailconn_session *s, mailconn_protocol proto, int64_t now)
 		char why[128];
 		snprintf(why, sizeof why, "cannot start a connection: %s",
 		         strerror(errno ? errno : ENOMEM));
-		finish(s, imap ? MAILCONN_IMAP_SETTINGS : MAILCONN_SMTP_SETTINGS,
+		fail_session(s, imap ? MAILCONN_IMAP_SETTINGS : MAILCONN_SMTP_SETTINGS,
 		       MAILCONN_CAUSE_NETWORK_ERROR, NULL, why, NULL, now);
 		return -1;
 	}
@@ -458,7 +457,7 @@ mailconn_session_step(mailconn_session *s)
 			         (long long)(overall ? mailconn__config_int(&s->cfg, MAILCONN_OPT_DEADLINE_MS)
 			                             : mailconn__config_int(&s->cfg, MAILCONN_OPT_STAGE_TIMEOUT_MS)));
 			int connecting = s->conn && !mailconn__conn_connected(s->conn);
-			finish(s, timeout_outcome(s),
+			fail_session(s, stage_default_outcome(s),
 			       connecting ? MAILCONN_CAUSE_CONNECT_TIMEOUT : MAILCONN_CAUSE_TIMEOUT,
 			       NULL, why, NULL, now);
 			break;
@@ -486,9 +485,7 @@ mailconn_session_step(mailconn_session *s)
 			if (start_conn(s, MAILCONN_PROTOCOL_SMTP, now) != 0)
 				break;
 		} else {
-			s->stage = MAILCONN_STAGE_NONE;   /* already ended above */
-			finish(s, MAILCONN_OK, MAILCONN_CAUSE_NONE, NULL, NULL, NULL, now);
-			s->stage = MAILCONN_STAGE_TEST_SEND;
+			s->phase = PHASE_DONE;      /* all five stages passed */
 		}
 	}
 	return s->phase == PHASE_DONE ? MAILCONN_DONE : MAILCONN_PENDING;

@@ -333,8 +333,10 @@ mailconn__tls_verify(struct mailconn__tls *t, const char *ascii_host,
 		         "server (wrong key purpose)");
 	} else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA)) {
 		*cause = MAILCONN_CAUSE_CERT_UNTRUSTED;
-		snprintf(detail, detail_size, "certificate is signed by an unknown "
-		         "authority%s", list_size == 1 ? " (possibly self-signed)" : "");
+		/* A certificate that issued itself is the common case worth naming. */
+		snprintf(detail, detail_size, "certificate is %s",
+		         gnutls_x509_crt_check_issuer(crt, crt)
+		         ? "self-signed" : "signed by an unknown authority");
 	} else if (status) {
 		gnutls_datum_t out = { 0 };
 		*cause = MAILCONN_CAUSE_CERT_UNTRUSTED;

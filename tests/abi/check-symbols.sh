@@ -12,7 +12,7 @@ listed=$(sed -n 's/^[[:space:]]*\(mailconn_[a-z0-9_]*\);.*/\1/p' "$map" | sort -
 declared=$(tr '\n' ' ' < "$header" | grep -o 'MAILCONN_API[^;]*;' |
 	grep -o 'mailconn_[a-z0-9_]*[[:space:]]*(' | tr -d ' (' | sort -u)
 other_objects=$(readelf --dyn-syms -W "$lib" |
-	awk '$7 != "UND" && $4 == "OBJECT" && $5 == "GLOBAL" { print $8 }')
+	awk '$7 != "UND" && $7 != "ABS" && $4 == "OBJECT" && $5 == "GLOBAL" { print $8 }')
 fail=0
 if [ -n "$unversioned" ]; then
 	echo "exported without a MAILCONN_ version node:"; echo "$unversioned"; fail=1

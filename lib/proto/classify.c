@@ -1,0 +1,1198 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The classifier: a server's reply, read in context (protocol, step, host),
+ * becomes one of the eight outcomes plus a finer cause, by an ordered table
+ * of rules, the way an experienced mail administrator would read it.
+ */
+#include "proto/classify.h"
+
+#include <string.h>
+
+/* ---- Providers -------------------------------------------------------- */
+
+#define MAX_DOMAINS 10
+
+struct provider {
+	const char *id;
+	const char *name;
+	/*
+	 * 1 when the provider never accepts the account password over IMAP or
+	 * SMTP and never says so itself: its bare "invalid credentials" then
+	 * means "use an app password", which is what the user must do.
+	 */
+	int app_password_only;
+	const char *domains[MAX_DOMAINS]; /* the host ends in one of these */
+};
+
+/*
+ * Which providers are app_password_only, and why (see the corpus rows):
+ *   Yahoo and AOL (one platform): third-party apps need a generated app
+ *     password, and both a wrong account password and a wrong app password
+ *     get the same [AUTHENTICATIONFAILED] text (R011, R136).
+ *   iCloud: the Apple Account password is never accepted; an app-specific
+ *     password is mandatory and the refusal text is generic (R016).
+ *   Fastmail: IMAP and SMTP take app passwords only (R065).
+ * Not app_password_only, although they offer app passwords:
+ *   Gmail says so explicitly when one is needed (534-5.7.9 "Application-
+ *     specific password required", [ALERT] texts), so its bare 5.7.8
+ *     BadCredentials really is a wrong password (R005).
+ *   Microsoft 365 / Outlook.com: app passwords go through the same basic
+ *     authentication path that tenants switch off, so advising one would
+ *     mislead (R018, R020, R024).
+ *   Zoho, GMX/WEB.DE, Yandex: the account password works unless 2-step
+ *     verification is on, or the refusal also covers "IMAP disabled in the
+ *     settings" (R014, R059, R127).
+ */
+static const struct provider providers[] = {
+	{ "gmail", "Gmail", 0,
+	  { "gmail.com", "googlemail.com", "google.com" } },
+	{ "microsoft365", "Microsoft 365", 0,
+	  { "office365.com", "outlook.cn", "office365.us" } },
+	{ "outlook", "Outlook.com", 0,
+	  { "outlook.com", "hotmail.com", "live.com" } },
+	{ "yahoo", "Yahoo Mail", 1,
+	  { "yahoo.com", "ymail.com" } },
+	{ "aol", "AOL Mail", 1,
+	  { "aol.com", "aim.com" } },
+	{ "icloud", "iCloud Mail", 1,
+	  { "me.com", "icloud.com", "mac.com" } },
+	{ "fastmail", "Fastmail", 1,
+	  { "fastmail.com", "fastmail.fm", "messagingengine.com" } },
+	{ "zoho", "Zoho Mail", 0,
+	  { "zoho.com", "zoho.eu", "zoho.in", "zoho.com.au", "zoho.jp",
+	    "zohomail.com", "zoho.com.cn", "zohocloud.ca", "zoho.sa" } },
+	{ "gmx", "GMX", 0,
+	  { "gmx.net", "gmx.com", "gmx.de", "gmx.at", "gmx.ch", "gmx.co.uk",
+	    "gmx.fr", "gmx.es" } },
+	{ "webde", "WEB.DE", 0,
+	  { "web.de" } },
+	{ "ionos", "IONOS", 0,
+	  { "ionos.com", "ionos.de", "ionos.co.uk", "ionos.fr", "ionos.es",
+	    "ionos.it", "1and1.com", "1und1.de" } },
+	{ "yandex", "Yandex Mail", 0,
+	  { "yandex.com", "yandex.ru", "yandex.net" } },
+	{ "qq", "QQ Mail", 0,
+	  { "qq.com" } },
+	{ "netease", "NetEase Mail", 0,
+	  { "163.com", "126.com", "yeah.net", "188.com" } },
+	{ "proton", "Proton Mail", 0,
+	  { "protonmail.ch", "protonmail.com", "proton.me" } },
+};
+
+#define N_PROVIDERS (sizeof providers / sizeof providers[0])
+
+static const struct provider *
+provider_by_id(const char *id)
+{
+	if (!id)
+		return NULL;
+	for (size_t i = 0; i < N_PROVIDERS; i++)
+		if (strcmp(providers[i].id, id) == 0)
+			return &providers[i];
+	return NULL;
+}
+
+static unsigned char
+lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+static int
+is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
+
+/* ASCII case-insensitive: does p[0..n) equal word? */
+static int
+ci_equal(const char *p, size_t n, const char *word)
+{
+	if (n != strlen(word))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (lower((unsigned char)p[i]) != lower((unsigned char)word[i]))
+			return 0;
+	return 1;
+}
+
+const char *
+mailconn__provider_from_host(const char *host)
+{
+	if (!host)
+		return NULL;
+	size_t n = 0;
+	while (n < 256 && host[n])
+		n++;
+	if (n == 256)
+		return NULL;
+	if (n > 0 && host[n - 1] == '.')
+		n--;
+	for (size_t i = 0; i < N_PROVIDERS; i++) {
+		for (size_t d = 0; d < MAX_DOMAINS; d++) {
+			const char *dom = providers[i].domains[d];
+			if (!dom)
+				break;
+			size_t k = strlen(dom);
+			if (k > n)
+				continue;
+			/* Whole labels only: "notgmail.com" is not Gmail. */
+			if (k < n && host[n - k - 1] != '.')
+				continue;
+			if (ci_equal(host + n - k, k, dom))
+				return providers[i].id;
+		}
+	}
+	return NULL;
+}
+
+const char *
+mailconn__provider_display_name(const char *provider)
+{
+	const struct provider *p = provider_by_id(provider);
+	if (p)
+		return p->name;
+	return provider ? provider : "";
+}
+
+/* ---- Reading the reply ------------------------------------------------ */
+
+enum imap_status { ST_NONE = 0, ST_OK, ST_NO, ST_BAD, ST_BYE, ST_PREAUTH };
+
+/* What the first line looks like, to spot a port speaking something else. */
+enum first_line {
+	FIRST_OTHER = 0,
+	FIRST_IMAP,     /* "* ..." */
+	FIRST_SMTP,     /* "220 ..." */
+	FIRST_ALIEN,    /* POP3, HTTP, SSH */
+	FIRST_TLS       /* a TLS record where text was expected */
+};
+
+#define MAX_CODES 16
+#define CODE_LEN 32
+
+struct view {
+	/* IMAP */
+	enum imap_status status;   /* of the tagged line, else of BYE/untagged */
+	char codes[MAX_CODES][CODE_LEN]; /* [ATOM] of every status line */
+	size_t ncodes;
+	int cap_listed, cap_rev1, cap_logindisabled, cap_usable_auth;
+	/* SMTP */
+	int basic;                 /* reply code of the last line, -1: none */
+	int esc[3];                /* first enhanced status code; esc[0] -1: none */
+	int smtp_malformed;        /* some line is not "ddd[ -]text" */
+	int ehlo_auth_listed, ehlo_usable_mech, ehlo_starttls;
+	/* Both */
+	enum first_line first;
+	/*
+	 * Every line's text, joined by one space: ASCII lower-cased, control
+	 * bytes (NUL included) and hyphens made spaces, runs of blanks
+	 * collapsed, other bytes kept. SMTP reply codes are left out. Phrases
+	 * are matched here, so they are written the same way.
+	 */
+	char text[MAILCONN__MAX_REPLY + 1];
+	size_t text_len;
+};
+
+static void
+text_add(struct view *v, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c < 0x20 || c == 0x7f || c == '-')
+			c = ' ';
+		else
+			c = lower(c);
+		if (c == ' ' &&
+		    (v->text_len == 0 || v->text[v->text_len - 1] == ' '))
+			continue;
+		if (v->text_len >= sizeof v->text - 1)
+			break;
+		v->text[v->text_len++] = (char)c;
+	}
+	v->text[v->text_len] = '\0';
+}
+
+/* Phrases match at the start of a word (or anywhere, for a phrase that
+ * does not start with a letter or digit). */
+static int
+text_has(const struct view *v, const char *phrase)
+{
+	size_t n = strlen(phrase);
+	if (n == 0 || n > v->text_len)
+		return 0;
+	int word = is_alnum((unsigned char)phrase[0]);
+	for (size_t i = 0; i + n <= v->text_len; i++) {
+		if (word && i > 0 && is_alnum((unsigned char)v->text[i - 1]))
+			continue;
+		if (memcmp(v->text + i, phrase, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static size_t
+skip_blanks(const char *p, size_t n, size_t i)
+{
+	while (i < n && is_blank(p[i]))
+		i++;
+	return i;
+}
+
+/* End of a token: at a blank, or at '[' so that "NO[CODE]" still parses. */
+static size_t
+token_end(const char *p, size_t n, size_t i)
+{
+	while (i < n && !is_blank(p[i]) && p[i] != '[')
+		i++;
+	return i;
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The login mechanisms sasl.c and IMAP LOGIN can use. */
+static int
+mechanism_usable(const char *p, size_t n)
+{
+	static const char *const usable[] = {
+		"PLAIN", "LOGIN", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS",
+		"XOAUTH2", "OAUTHBEARER",
+	};
+	for (size_t i = 0; i < sizeof usable / sizeof usable[0]; i++)
+		if (ci_equal(p, n, usable[i]))
+			return 1;
+	return 0;
+}
+
+static enum first_line
+sniff(const char *p, size_t n)
+{
+	if (n >= 2 && (p[0] == 0x16 || p[0] == 0x15) && p[1] == 0x03)
+		return FIRST_TLS;
+	if (n >= 1 && p[0] == '*' && (n == 1 || is_blank(p[1])))
+		return FIRST_IMAP;
+	if (n >= 3 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) &&
+	    (n == 3 || p[3] == ' ' || p[3] == '-'))
+		return FIRST_SMTP;
+	if ((n >= 3 && ci_equal(p, 3, "+OK")) ||
+	    (n >= 4 && ci_equal(p, 4, "-ERR")) ||
+	    (n >= 5 && ci_equal(p, 5, "HTTP/")) ||
+	    (n >= 4 && ci_equal(p, 4, "SSH-")))
+		return FIRST_ALIEN;
+	return FIRST_OTHER;
+}
+
+static void
+imap_capability(struct view *v, const char *p, size_t n)
+{
+	v->cap_listed = 1;
+	for (size_t i = skip_blanks(p, n, 0); i < n; i = skip_blanks(p, n, i)) {
+		size_t e = i;
+		while (e < n && !is_blank(p[e]) && p[e] != ']')
+			e++;
+		const char *a = p + i;
+		size_t an = e - i;
+		if (ci_equal(a, an, "IMAP4rev1") || ci_equal(a, an, "IMAP4rev2"))
+			v->cap_rev1 = 1;
+		else if (ci_equal(a, an, "LOGINDISABLED"))
+			v->cap_logindisabled = 1;
+		else if (an > 5 && ci_equal(a, 5, "AUTH=") &&
+		         mechanism_usable(a + 5, an - 5))
+			v->cap_usable_auth = 1;
+		if (e < n && p[e] == ']')
+			break;
+		i = e;
+	}
+}
+
+static enum imap_status
+imap_status_word(const char *p, size_t n)
+{
+	if (ci_equal(p, n, "OK"))
+		return ST_OK;
+	if (ci_equal(p, n, "NO"))
+		return ST_NO;
+	if (ci_equal(p, n, "BAD"))
+		return ST_BAD;
+	if (ci_equal(p, n, "BYE"))
+		return ST_BYE;
+	if (ci_equal(p, n, "PREAUTH"))
+		return ST_PREAUTH;
+	return ST_NONE;
+}
+
+/* After a status word: an optional "[ATOM args]" response code. */
+static void
+imap_code(struct view *v, const char *p, size_t n, size_t i)
+{
+	i = skip_blanks(p, n, i);
+	if (i >= n || p[i] != '[')
+		return;
+	size_t s = ++i;
+	while (i < n && !is_blank(p[i]) && p[i] != ']')
+		i++;
+	size_t an = i - s;
+	if (ci_equal(p + s, an, "CAPABILITY")) {
+		imap_capability(v, p + i, n - i);
+		return;
+	}
+	if (an == 0 || an >= CODE_LEN || v->ncodes >= MAX_CODES)
+		return;
+	char *c = v->codes[v->ncodes++];
+	for (size_t k = 0; k < an; k++) {
+		unsigned char ch = (unsigned char)p[s + k];
+		c[k] = (char)((ch >= 'a' && ch <= 'z') ? ch - 'a' + 'A' : ch);
+	}
+	c[an] = '\0';
+}
+
+struct imap_acc {
+	enum imap_status tagged, untagged;
+	int have_tagged, bye;
+};
+
+static void
+imap_line(struct view *v, struct imap_acc *acc, const char *p, size_t n)
+{
+	text_add(v, p, n);
+	size_t i = skip_blanks(p, n, 0);
+	size_t e = token_end(p, n, i);
+	if (e == i)
+		return;
+	int untagged = (e - i == 1 && p[i] == '*');
+	if (e - i == 1 && p[i] == '+')
+		return; /* a continuation request: text only */
+	size_t s = skip_blanks(p, n, e);
+	size_t se = token_end(p, n, s);
+	if (untagged && ci_equal(p + s, se - s, "CAPABILITY")) {
+		imap_capability(v, p + se, n - se);
+		return;
+	}
+	enum imap_status st = imap_status_word(p + s, se - s);
+	if (st == ST_NONE)
+		return;
+	imap_code(v, p, n, se);
+	if (!untagged) {
+		acc->tagged = st;
+		acc->have_tagged = 1;
+	} else {
+		acc->untagged = st;
+		if (st == ST_BYE)
+			acc->bye = 1;
+	}
+}
+
+/* "d.ddd.ddd" right after the basic code; class 2, 4 or 5 (RFC 3463). */
+static void
+smtp_esc(struct view *v, const char *p, size_t n, size_t i)
+{
+	int part[3] = { 0, 0, 0 };
+	if (i >= n || (p[i] != '2' && p[i] != '4' && p[i] != '5'))
+		return;
+	for (int k = 0; k < 3; k++) {
+		size_t s = i;
+		while (i < n && is_digit(p[i]) && i - s < 3)
+			part[k] = part[k] * 10 + (p[i++] - '0');
+		if (i == s || (k == 0 && i - s != 1))
+			return;
+		if (k < 2) {
+			if (i >= n || p[i] != '.')
+				return;
+			i++;
+		}
+	}
+	if (i < n && (is_digit(p[i]) || p[i] == '.'))
+		return;
+	memcpy(v->esc, part, sizeof part);
+}
+
+static void
+smtp_ehlo_keyword(struct view *v, const char *p, size_t n)
+{
+	size_t e = 0;
+	while (e < n && !is_blank(p[e]) && p[e] != '=')
+		e++;
+	if (ci_equal(p, e, "STARTTLS")) {
+		v->ehlo_starttls = 1;
+		return;
+	}
+	if (!ci_equal(p, e, "AUTH"))
+		return;
+	v->ehlo_auth_listed = 1;
+	/* "AUTH PLAIN LOGIN", or the old "AUTH=PLAIN LOGIN" form. */
+	for (size_t i = e + 1; i < n; ) {
+		i = skip_blanks(p, n, i);
+		size_t s = i;
+		while (i < n && !is_blank(p[i]))
+			i++;
+		if (i > s && mechanism_usable(p + s, i - s))
+			v->ehlo_usable_mech = 1;
+	}
+}
+
+static void
+smtp_line(struct view *v, const char *p, size_t n, size_t index)
+{
+	size_t i = skip_blanks(p, n, 0);
+	if (n - i < 3 || !is_digit(p[i]) || !is_digit(p[i + 1]) ||
+	    !is_digit(p[i + 2]) ||
+	    (n - i > 3 && p[i + 3] != ' ' && p[i + 3] != '-' &&
+	     p[i + 3] != '\t')) {
+		v->smtp_malformed = 1;
+		text_add(v, p, n);
+		return;
+	}
+	v->basic = (p[i] - '0') * 100 + (p[i + 1] - '0') * 10 + (p[i + 2] - '0');
+	i = skip_blanks(p, n, i + (n - i > 3 ? 4 : 3));
+	if (v->esc[0] < 0)
+		smtp_esc(v, p, n, i);
+	text_add(v, p + i, n - i);
+	if (index > 0)
+		smtp_ehlo_keyword(v, p + i, n - i);
+}
+
+static void
+read_reply(struct view *v, mailconn_protocol proto, const char *reply,
+           size_t len)
+{
+	struct imap_acc acc = { ST_NONE, ST_NONE, 0, 0 };
+	memset(v, 0, sizeof *v);
+	v->basic = -1;
+	v->esc[0] = -1;
+	if (!reply)
+		len = 0;
+	size_t pos = 0, index = 0;
+	while (pos < len) {
+		const char *nl = memchr(reply + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - reply) : len;
+		const char *line = reply + pos;
+		size_t n = end - pos;
+		while (n > 0 && (line[n - 1] == '\r' || is_blank(line[n - 1])))
+			n--;
+		if (n > 0) {
+			if (index == 0)
+				v->first = sniff(line, n);
+			if (v->text_len > 0)
+				text_add(v, " ", 1);
+			if (proto == MAILCONN_PROTOCOL_IMAP)
+				imap_line(v, &acc, line, n);
+			else
+				smtp_line(v, line, n, index);
+			index++;
+		}
+		pos = end + 1;
+	}
+	if (acc.have_tagged)
+		v->status = acc.tagged;
+	else if (acc.bye)
+		v->status = ST_BYE;
+	else
+		v->status = acc.untagged;
+}
+
+/* ---- The rules -------------------------------------------------------- */
+
+enum match {
+	M_PHRASE,    /* words anywhere in the reply text (see struct view) */
+	M_IMAP_CODE, /* [ATOM] response code on any IMAP status line */
+	M_ESC,       /* SMTP enhanced status code; 'x' matches any part */
+	M_BASIC      /* SMTP basic reply code; 'x' matches any digit */
+};
+
+#define P_IMAP 1u
+#define P_SMTP 2u
+#define P_BOTH 3u
+
+#define AT(step) (1u << MAILCONN__STEP_##step)
+#define AT_CONNECT (AT(NONE) | AT(GREETING) | AT(CAPABILITY) | AT(STARTTLS))
+#define AT_LOGIN (AT(LOGIN) | AT(AUTHENTICATE))
+#define AT_MAILBOX (AT(SELECT) | AT(LOGOUT))
+#define AT_SEND (AT(MAIL_FROM) | AT(RCPT_TO) | AT(DATA) | AT(END_OF_DATA))
+#define AT_ANY 0xffffu
+
+struct rule {
+	enum match match;
+	unsigned protocols;
+	unsigned steps;
+	mailconn_cause cause;
+	/* A credentials refusal that gives no reason: the provider rule may
+	 * turn it into APP_PASSWORD. */
+	int bare;
+	const char *pattern;
+};
+
+#define RULE(m, p, s, c, pat) \
+	{ M_##m, P_##p, s, MAILCONN_CAUSE_##c, 0, pat }
+#define BARE(m, p, s, pat) \
+	{ M_##m, P_##p, s, MAILCONN_CAUSE_AUTH_REJECTED, 1, pat }
+
+/*
+ * First match wins, so the order is the policy: the most specific evidence
+ * first. (1) The server names the remedy. (2) Response and status codes
+ * with one meaning. (3) Provider and server software phrases. (4) General
+ * codes: a credentials code such as [AUTHENTICATIONFAILED] or 5.7.8 comes
+ * after the phrases because servers put it on refusals that are not about
+ * the password ("535 5.7.8 ... no mechanism available", R102). Step 5, the
+ * protocol default, is default_cause() below.
+ */
+static const struct rule rules[] = {
+	/* 1. The reply names the remedy. */
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "application specific password"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "app specific password"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "app password"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "application password"),
+	/* Gmail's help link on 534-5.7.9 for a missing app password. */
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "invalidsecondfactor"),
+	/* QQ and NetEase: log in with the client "authorisation code"
+	 * (授权码), in UTF-8 or as GBK bytes straight off the wire (R054). */
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "authorization code"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "authorized code"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "\xe6\x8e\x88\xe6\x9d\x83\xe7\xa0\x81"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "\xca\xda\xc8\xa8\xc2\xeb"),
+	/* Yahoo's code for the account password used where a generated app
+	 * password is required, whatever the text says (R040). */
+	RULE(PHRASE, SMTP, AT_LOGIN, AUTH_APP_PASSWORD, "#auth005"),
+	RULE(IMAP_CODE, IMAP, AT_ANY, AUTH_WEB_LOGIN_REQUIRED, "WEBALERT"),
+	/* Gmail: sign in on the web first; the text may be cut up by a long
+	 * URL, so the code decides (R007). */
+	RULE(ESC, SMTP, AT_LOGIN, AUTH_WEB_LOGIN_REQUIRED, "5.7.14"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_WEB_LOGIN_REQUIRED, "web login required"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_WEB_LOGIN_REQUIRED, "via your web browser"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_WEB_LOGIN_REQUIRED, "continuesignin"),
+	RULE(IMAP_CODE, IMAP, AT_ANY, AUTH_PRIVACY_REQUIRED, "PRIVACYREQUIRED"),
+	RULE(ESC, SMTP, AT_ANY, AUTH_PRIVACY_REQUIRED, "5.7.11"),
+	RULE(BASIC, SMTP, AT_ANY, AUTH_PRIVACY_REQUIRED, "538"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "must issue a starttls"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "starttls required"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "starttls is required"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "starttls first"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "requires starttls"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "plaintext auth"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "cleartext auth"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "clear text auth"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "encryption required"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "tls required"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "ssl required"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "secure connection required"),
+	RULE(PHRASE, BOTH, AT_ANY, TLS_VERSION, "tls 1.0"),
+	RULE(PHRASE, BOTH, AT_ANY, TLS_VERSION, "tls 1.1"),
+	RULE(PHRASE, BOTH, AT_ANY, TLS_VERSION, "tls version"),
+	RULE(PHRASE, BOTH, AT_ANY, TLS_VERSION, "support tls 1.2"),
+
+	/* 2. Codes with one meaning (RFC 5530, RFC 3463/4954/5248). */
+	RULE(IMAP_CODE, IMAP, AT_ANY, AUTH_TEMPORARY, "UNAVAILABLE"),
+	RULE(IMAP_CODE, IMAP, AT_LOGIN, AUTH_TEMPORARY, "SERVERBUG"),
+	RULE(IMAP_CODE, IMAP, AT_LOGIN, AUTH_TEMPORARY, "INUSE"),
+	RULE(IMAP_CODE, IMAP, AT_LOGIN, AUTH_TOO_MANY_CONNECTIONS, "LIMIT"),
+	/* "Ask your administrator": not a verdict on the password, so the
+	 * step's non-credentials outcome (IMAP_AUTH at login). */
+	RULE(IMAP_CODE, IMAP, AT_ANY, NONE, "CONTACTADMIN"),
+	RULE(IMAP_CODE, IMAP, AT_ANY, AUTH_REJECTED, "EXPIRED"),
+	RULE(IMAP_CODE, IMAP, AT_ANY, AUTH_REJECTED, "AUTHORIZATIONFAILED"),
+	RULE(IMAP_CODE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "NONEXISTENT"),
+	RULE(IMAP_CODE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "TRYCREATE"),
+	RULE(IMAP_CODE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "NOPERM"),
+	RULE(IMAP_CODE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "INUSE"),
+	RULE(IMAP_CODE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "OVERQUOTA"),
+	RULE(IMAP_CODE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "LIMIT"),
+	RULE(ESC, SMTP, AT_LOGIN, AUTH_NO_MECHANISM, "5.7.9"),
+	RULE(ESC, SMTP, AT_LOGIN, AUTH_NO_MECHANISM, "5.7.4"),
+	RULE(ESC, SMTP, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "5.7.13"),
+
+	/* 3. Provider and server software phrases. */
+	/* Microsoft 365: SMTP AUTH or basic authentication switched off for
+	 * the tenant or mailbox, or blocked by security defaults (R018). */
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "smtpclientauthentication is disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "smtp auth is disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "smtp authentication is disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "basic authentication is disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "basic auth is disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "basicauthblocked"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "did not meet the criteria to be authenticated"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "security defaults"),
+	/* IMAP or SMTP switched off in the account's settings (Gmail's old
+	 * "not enabled for IMAP use", Yandex's conflated text, R014). */
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "imap is disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "imap access is disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "imap access disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "imap access is not enabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "imap access not allowed"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "imap is not enabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "not enabled for imap"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "enable imap"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "smtp access is disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "smtp access disabled"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "too many connections"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "too many simultaneous"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "too many concurrent"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "too many open connections"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "too many sessions"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "maximum number of connections"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "max connections"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "connection limit"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "mail_max_userip_connections"),
+	/* Throttles and outages: the password was not judged (R078, R088,
+	 * R094). Before the account phrases: "temporarily locked" passes. */
+	RULE(PHRASE, BOTH, AT_SEND, SEND_TEMPORARY, "sending limit"),
+	RULE(PHRASE, BOTH, AT_SEND, SEND_TEMPORARY, "rate limit"),
+	RULE(PHRASE, BOTH, AT_SEND, SEND_TEMPORARY, "try again later"),
+	RULE(PHRASE, BOTH, AT_SEND, SEND_TEMPORARY, "temporar"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "too many login attempts"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "too many failed"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "too many bad auth"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "too many authentication"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "too many invalid"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "try again later"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "try later"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "temporar"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "maintenance"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "server busy"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "server is busy"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "system busy"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "system is busy"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "bandwidth limit"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip not allowed"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip is not allowed"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip address not allowed"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip address is not allowed"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "not permitted from your ip"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "not allowed from your ip"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "not allowed from this ip"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip blocked"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip is blocked"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip address is blocked"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip address has been blocked"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip has been blocked"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "blocked ip"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "blacklisted"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "blocklisted"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "allow list"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "allowlist"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "whitelist"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account is disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account has been disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account is locked"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account locked"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account has been locked"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account is suspended"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account suspended"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account has been suspended"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account is blocked"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account has been blocked"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account is inactive"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account is not active"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "user is disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "mailbox is disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_REJECTED, "password has expired"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_REJECTED, "password expired"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_REJECTED, "password is expired"),
+	/* Microsoft's 5.7.139 also covers a plain wrong password. */
+	BARE(PHRASE, BOTH, AT_LOGIN, "user credentials were incorrect"),
+	/* A mechanism mismatch: the password was never checked (R092, R102). */
+	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "no mechanism available"),
+	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "invalid authentication mechanism"),
+	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "unsupported authentication mechanism"),
+	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "unknown authentication mechanism"),
+	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "authentication mechanism not supported"),
+	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "mechanism not supported"),
+	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "unsupported mechanism"),
+	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "unrecognized authentication type"),
+	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "unrecognised authentication type"),
+	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "mechanism too weak"),
+	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "mechanism is too weak"),
+	/* No login on this port at all (R099, R108). */
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "authentication not enabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "authentication is not enabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "auth not enabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "not advertised"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "authentication not available"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "authentication is not available"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "authentication not supported"),
+	/* Sending: who may send as whom (R038, R063, R103, R120). */
+	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "sender address rejected"),
+	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "not owned by"),
+	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "sendasdenied"),
+	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "send as denied"),
+	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "send as this sender"),
+	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "permission to send as"),
+	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "permissions to send as"),
+	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "not allowed to send as"),
+	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "not authorized to send as"),
+	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "sender not allowed"),
+	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "sender rejected"),
+	/* Zoho's words for a sender the account does not own (R063). */
+	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "relaying disallowed as"),
+	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relay access denied"),
+	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relaying denied"),
+	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relay denied"),
+	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relay not permitted"),
+	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relaying not permitted"),
+	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relaying not allowed"),
+	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relaying disallowed"),
+	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "unable to relay"),
+	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "not permitted to relay"),
+	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "we do not relay"),
+	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "recipient address rejected"),
+	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "user unknown"),
+	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "unknown user"),
+	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "no such user"),
+	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "unknown recipient"),
+	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "recipient rejected"),
+	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "mailbox unavailable"),
+	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "mailbox not found"),
+	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "does not exist"),
+	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "mailbox full"),
+	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "mailbox is full"),
+	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "over quota"),
+	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "quota exceeded"),
+	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "policy"),
+	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "spam"),
+	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "message rejected"),
+	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "content rejected"),
+	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "message too big"),
+	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "message size"),
+	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "size limit"),
+	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "too large"),
+	RULE(PHRASE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "doesn't exist"),
+	RULE(PHRASE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "does not exist"),
+	RULE(PHRASE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "no such mailbox"),
+	RULE(PHRASE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "mailbox not found"),
+	RULE(PHRASE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "unknown mailbox"),
+
+	/* 4. General codes; the enhanced code before the basic one. */
+	BARE(IMAP_CODE, IMAP, AT_ANY, "AUTHENTICATIONFAILED"),
+	/* Microsoft: mostly a tenant or policy block (phrases above cover the
+	 * variants that say otherwise). */
+	RULE(ESC, SMTP, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "5.7.139"),
+	BARE(ESC, SMTP, AT_LOGIN, "5.7.8"),
+	BARE(ESC, SMTP, AT_LOGIN, "5.7.0"),
+	BARE(ESC, SMTP, AT_LOGIN, "5.7.1"),
+	/* Exchange's "535 5.7.3 Authentication unsuccessful" (R020, R035). */
+	BARE(ESC, SMTP, AT_LOGIN, "5.7.3"),
+	/* Transient on AUTH is never a wrong password. */
+	RULE(ESC, SMTP, AT_LOGIN, AUTH_TEMPORARY, "4.x.x"),
+	RULE(BASIC, SMTP, AT_LOGIN, AUTH_TEMPORARY, "4xx"),
+	BARE(BASIC, SMTP, AT_LOGIN, "535"),
+	RULE(BASIC, SMTP, AT_LOGIN, AUTH_NO_MECHANISM, "534"),
+	RULE(BASIC, SMTP, AT_LOGIN, AUTH_NO_MECHANISM, "504"),
+	/* RFC 3207: 530 to AUTH means STARTTLS first. */
+	RULE(BASIC, SMTP, AT_LOGIN, AUTH_PRIVACY_REQUIRED, "530"),
+	RULE(BASIC, SMTP, AT_LOGIN, AUTH_NOT_OFFERED, "502"),
+	RULE(BASIC, SMTP, AT_LOGIN, AUTH_NOT_OFFERED, "503"),
+	/* RFC 4954: 530 to MAIL/RCPT means the session is not logged in:
+	 * no usable credentials reached the server (R047, R062). */
+	RULE(BASIC, SMTP, AT_SEND, AUTH_REJECTED, "530"),
+	RULE(BASIC, SMTP, AT_SEND, SEND_TEMPORARY, "4xx"),
+	RULE(ESC, SMTP, AT(MAIL_FROM), SENDER_REJECTED, "5.1.x"),
+	RULE(ESC, SMTP, AT(MAIL_FROM), SENDER_REJECTED, "5.7.1"),
+	RULE(ESC, SMTP, AT(RCPT_TO), RELAY_DENIED, "5.7.1"),
+	RULE(ESC, SMTP, AT(RCPT_TO), RECIPIENT_REJECTED, "5.1.x"),
+	RULE(ESC, SMTP, AT(RCPT_TO), RECIPIENT_REJECTED, "5.2.x"),
+	RULE(ESC, SMTP, AT_SEND, MESSAGE_REJECTED, "5.3.4"),
+};
+
+#define N_RULES (sizeof rules / sizeof rules[0])
+
+static int
+esc_matches(const int esc[3], const char *pattern)
+{
+	if (esc[0] < 0)
+		return 0;
+	const char *p = pattern;
+	for (int k = 0; k < 3; k++) {
+		if (*p == 'x') {
+			p++;
+		} else {
+			int num = 0;
+			while (is_digit(*p))
+				num = num * 10 + (*p++ - '0');
+			if (num != esc[k])
+				return 0;
+		}
+		if (k < 2) {
+			if (*p != '.')
+				return 0;
+			p++;
+		}
+	}
+	return 1;
+}
+
+static int
+basic_matches(int basic, const char *pattern)
+{
+	if (basic < 0)
+		return 0;
+	int digits[3] = { basic / 100, basic / 10 % 10, basic % 10 };
+	for (int k = 0; k < 3; k++)
+		if (pattern[k] != 'x' && pattern[k] - '0' != digits[k])
+			return 0;
+	return 1;
+}
+
+static int
+imap_has_code(const struct view *v, const char *code)
+{
+	for (size_t i = 0; i < v->ncodes; i++)
+		if (strcmp(v->codes[i], code) == 0)
+			return 1;
+	return 0;
+}
+
+static const struct rule *
+first_rule(const struct view *v, mailconn_protocol proto,
+           enum mailconn__step step)
+{
+	unsigned pbit = proto == MAILCONN_PROTOCOL_IMAP ? P_IMAP : P_SMTP;
+	unsigned sbit = 1u << step;
+	for (size_t i = 0; i < N_RULES; i++) {
+		const struct rule *r = &rules[i];
+		if (!(r->protocols & pbit) || !(r->steps & sbit))
+			continue;
+		int hit = 0;
+		switch (r->match) {
+		case M_PHRASE:
+			hit = text_has(v, r->pattern);
+			break;
+		case M_IMAP_CODE:
+			hit = imap_has_code(v, r->pattern);
+			break;
+		case M_ESC:
+			hit = esc_matches(v->esc, r->pattern);
+			break;
+		case M_BASIC:
+			hit = basic_matches(v->basic, r->pattern);
+			break;
+		}
+		if (hit)
+			return r;
+	}
+	return NULL;
+}
+
+/* ---- Step 5: the protocol's own default ------------------------------- */
+
+static mailconn_cause
+imap_default(enum mailconn__step step, enum imap_status st, int *bare)
+{
+	if (st == ST_BYE)
+		return step == MAILCONN__STEP_GREETING ?
+		       MAILCONN_CAUSE_GREETING_REJECTED : MAILCONN_CAUSE_SERVER_BYE;
+	switch (step) {
+	case MAILCONN__STEP_STARTTLS:
+		return st == ST_NO || st == ST_BAD ?
+		       MAILCONN_CAUSE_STARTTLS_REFUSED : MAILCONN_CAUSE_PROTOCOL_ERROR;
+	case MAILCONN__STEP_LOGIN:
+	case MAILCONN__STEP_AUTHENTICATE:
+		/* A NO without a code: the only verdict IMAP has is "no".
+		 * BAD means the command itself was refused (R073). */
+		if (st == ST_NO) {
+			*bare = 1;
+			return MAILCONN_CAUSE_AUTH_REJECTED;
+		}
+		return MAILCONN_CAUSE_PROTOCOL_ERROR;
+	case MAILCONN__STEP_SELECT:
+		return st == ST_NO ? MAILCONN_CAUSE_MAILBOX_UNAVAILABLE :
+		       MAILCONN_CAUSE_PROTOCOL_ERROR;
+	default:
+		return MAILCONN_CAUSE_PROTOCOL_ERROR;
+	}
+}
+
+static mailconn_cause
+smtp_default(enum mailconn__step step, const struct view *v)
+{
+	if (v->basic < 0)
+		return MAILCONN_CAUSE_PROTOCOL_ERROR;
+	switch (step) {
+	case MAILCONN__STEP_GREETING:
+		return MAILCONN_CAUSE_GREETING_REJECTED;
+	case MAILCONN__STEP_CAPABILITY:
+		return MAILCONN_CAUSE_EHLO_REJECTED;
+	case MAILCONN__STEP_STARTTLS:
+		return MAILCONN_CAUSE_STARTTLS_REFUSED;
+	case MAILCONN__STEP_MAIL_FROM:
+		return MAILCONN_CAUSE_SENDER_REJECTED;
+	case MAILCONN__STEP_RCPT_TO:
+		return MAILCONN_CAUSE_RECIPIENT_REJECTED;
+	case MAILCONN__STEP_DATA:
+		return MAILCONN_CAUSE_DATA_REJECTED;
+	case MAILCONN__STEP_END_OF_DATA:
+		return MAILCONN_CAUSE_MESSAGE_REJECTED;
+	default:
+		return MAILCONN_CAUSE_PROTOCOL_ERROR;
+	}
+}
+
+/* ---- From cause and step to outcome ----------------------------------- */
+
+enum phase { PH_CONNECT = 0, PH_LOGIN, PH_AFTER, PH_COUNT_ };
+
+static enum phase
+phase_of(enum mailconn__step step)
+{
+	switch (step) {
+	case MAILCONN__STEP_LOGIN:
+	case MAILCONN__STEP_AUTHENTICATE:
+		return PH_LOGIN;
+	case MAILCONN__STEP_SELECT:
+	case MAILCONN__STEP_LOGOUT:
+	case MAILCONN__STEP_MAIL_FROM:
+	case MAILCONN__STEP_RCPT_TO:
+	case MAILCONN__STEP_DATA:
+	case MAILCONN__STEP_END_OF_DATA:
+		return PH_AFTER;
+	default:
+		return PH_CONNECT;
+	}
+}
+
+#define IS MAILCONN_IMAP_SETTINGS
+#define IA MAILCONN_IMAP_AUTH
+#define IV MAILCONN_IMAP_VALIDATION
+#define SS MAILCONN_SMTP_SETTINGS
+#define TS MAILCONN_TEST_SEND
+#define UA MAILCONN_UNAUTHORIZED
+#define AP MAILCONN_APP_PASSWORD
+
+/*
+ * Columns: IMAP connect / login / after login (SELECT), then SMTP connect /
+ * login / sending. IMAP_AUTH is for a login refusal that is no verdict on
+ * the credentials; SMTP has no such code, so there it is SMTP_SETTINGS.
+ * A protocol or account switched off is UNAUTHORIZED: the account is not
+ * authorised to log in this way (R014, R018). IMAP_VALIDATION is "reached,
+ * but the server or account does not meet the requirements", which after
+ * login covers everything (R028, R057, R129, R130).
+ */
+static const struct {
+	mailconn_cause cause;
+	mailconn_error imap[PH_COUNT_];
+	mailconn_error smtp[PH_COUNT_];
+} outcome_map[] = {
+#define C(x) MAILCONN_CAUSE_##x
+	{ C(AUTH_REJECTED),             { IV, UA, IV }, { SS, UA, UA } },
+	{ C(AUTH_APP_PASSWORD),         { AP, AP, IV }, { SS, AP, AP } },
+	{ C(AUTH_WEB_LOGIN_REQUIRED),   { AP, AP, IV }, { SS, AP, AP } },
+	{ C(AUTH_PROTOCOL_DISABLED),    { IV, UA, IV }, { SS, UA, TS } },
+	{ C(AUTH_ACCOUNT_DISABLED),     { IV, UA, IV }, { SS, UA, TS } },
+	{ C(AUTH_TEMPORARY),            { IV, IA, IV }, { SS, SS, TS } },
+	{ C(AUTH_TOO_MANY_CONNECTIONS), { IV, IA, IV }, { SS, SS, TS } },
+	{ C(AUTH_IP_BLOCKED),           { IS, IA, IV }, { SS, SS, TS } },
+	{ C(AUTH_PRIVACY_REQUIRED),     { IS, IS, IV }, { SS, SS, SS } },
+	{ C(TLS_VERSION),               { IS, IS, IV }, { SS, SS, SS } },
+	{ C(TLS_MODE_MISMATCH),         { IS, IS, IS }, { SS, SS, SS } },
+	{ C(WRONG_PROTOCOL),            { IS, IS, IS }, { SS, SS, SS } },
+	{ C(PROTOCOL_ERROR),            { IS, IS, IV }, { SS, SS, TS } },
+	{ C(AUTH_NO_MECHANISM),         { IV, IV, IV }, { SS, SS, SS } },
+	{ C(AUTH_NOT_OFFERED),          { IV, IV, IV }, { SS, SS, SS } },
+	{ C(STARTTLS_REFUSED),          { IV, IV, IV }, { SS, SS, SS } },
+	{ C(GREETING_REJECTED),         { IV, IV, IV }, { SS, SS, SS } },
+	{ C(SERVER_BYE),                { IV, IV, IV }, { SS, SS, TS } },
+	{ C(NO_IMAP4REV1),              { IV, IV, IV }, { SS, SS, SS } },
+#undef C
+};
+/* Any other cause (the sending ones, NONE): */
+static const mailconn_error default_imap[PH_COUNT_] = { IS, IA, IV };
+static const mailconn_error default_smtp[PH_COUNT_] = { SS, SS, TS };
+
+static mailconn_error
+outcome_for(mailconn_protocol proto, enum phase ph, mailconn_cause cause)
+{
+	int imap = proto == MAILCONN_PROTOCOL_IMAP;
+	for (size_t i = 0; i < sizeof outcome_map / sizeof outcome_map[0]; i++)
+		if (outcome_map[i].cause == cause)
+			return imap ? outcome_map[i].imap[ph] :
+			       outcome_map[i].smtp[ph];
+	return imap ? default_imap[ph] : default_smtp[ph];
+}
+
+#undef IS
+#undef IA
+#undef IV
+#undef SS
+#undef TS
+#undef UA
+#undef AP
+
+/* ---- Success, and what a success reply can still reveal --------------- */
+
+/* Returns 1 when the reply is no error; *cause is set when a reply that
+ * the server meant as success still shows that login cannot work. */
+static int
+imap_success(const struct view *v, enum mailconn__step step, int tls_active,
+             mailconn_cause *cause)
+{
+	if (step == MAILCONN__STEP_GREETING)
+		return v->status == ST_OK || v->status == ST_PREAUTH;
+	if (v->status != ST_OK)
+		return 0;
+	if (step == MAILCONN__STEP_CAPABILITY && v->cap_listed) {
+		if (!v->cap_rev1)
+			*cause = MAILCONN_CAUSE_NO_IMAP4REV1;
+		else if (tls_active && v->cap_logindisabled &&
+		         !v->cap_usable_auth)
+			*cause = MAILCONN_CAUSE_AUTH_NO_MECHANISM;
+	}
+	return 1;
+}
+
+static int
+smtp_success(const struct view *v, enum mailconn__step step,
+             mailconn_cause *cause)
+{
+	if (v->basic < 200 || v->basic >= 400)
+		return 0;
+	if (step == MAILCONN__STEP_CAPABILITY) {
+		/* An AUTH list with nothing we speak (R030). No AUTH at all is
+		 * fine while STARTTLS may still bring it (R116). */
+		if (v->ehlo_auth_listed && !v->ehlo_usable_mech)
+			*cause = MAILCONN_CAUSE_AUTH_NO_MECHANISM;
+		else if (!v->ehlo_auth_listed && !v->ehlo_starttls)
+			*cause = MAILCONN_CAUSE_AUTH_NOT_OFFERED;
+	}
+	return 1;
+}
+
+/* Recognisable marks in a reply, for naming the provider in the hint when
+ * the host name did not (never for the app-password rule). */
+static const struct {
+	const char *phrase;
+	const char *provider;
+} reply_marks[] = {
+	{ "gsmtp", "gmail" },
+	{ "gimap", "gmail" },
+	{ "support.google.com", "gmail" },
+	{ "accounts.google.com", "gmail" },
+	{ "prod.outlook.com", "microsoft365" },
+	{ "aka.ms/", "microsoft365" },
+	{ "#mbr", "yahoo" },
+	{ "#auth0", "yahoo" },
+	{ "mail.qq.com", "qq" },
+	{ "qqmail", "qq" },
+	{ "yandex", "yandex" },
+	{ "zoho", "zoho" },
+	{ "icloud", "icloud" },
+	{ "fastmail", "fastmail" },
+	{ "ionos", "ionos" },
+	{ "protonmail", "proton" },
+	{ "163.com", "netease" },
+	{ "126.com", "netease" },
+	{ "188.com", "netease" },
+};
+
+static const char *
+provider_from_reply(const struct view *v)
+{
+	for (size_t i = 0; i < sizeof reply_marks / sizeof reply_marks[0]; i++)
+		if (text_has(v, reply_marks[i].phrase))
+			return reply_marks[i].provider;
+	return NULL;
+}
+
+static int
+is_oauth(const char *mechanism)
+{
+	if (!mechanism)
+		return 0;
+	size_t n = 0;
+	while (n < 32 && mechanism[n])
+		n++;
+	return ci_equal(mechanism, n, "XOAUTH2") ||
+	       ci_equal(mechanism, n, "OAUTHBEARER") ||
+	       ci_equal(mechanism, n, "XOAUTH");
+}
+
+void
+mailconn__classify(const struct mailconn__classify_input *in,
+                   struct mailconn__classification *out)
+{
+	struct view v;
+
+	out->outcome = MAILCONN_OK;
+	out->cause = MAILCONN_CAUSE_NONE;
+	out->provider = NULL;
+	if (!in)
+		return;
+
+	mailconn_protocol proto = in->protocol == MAILCONN_PROTOCOL_SMTP ?
+	                          MAILCONN_PROTOCOL_SMTP : MAILCONN_PROTOCOL_IMAP;
+	enum mailconn__step step = in->step;
+	if ((unsigned)step >= MAILCONN__STEP_COUNT_)
+		step = MAILCONN__STEP_NONE;
+
+	read_reply(&v, proto, in->reply, in->reply ? in->reply_len : 0);
+	const char *host_provider = mailconn__provider_from_host(in->host);
+	out->provider = host_provider ? host_provider : provider_from_reply(&v);
+
+	/* Saying goodbye cannot change a verdict already reached. */
+	if (step == MAILCONN__STEP_LOGOUT)
+		return;
+
+	mailconn_cause cause = MAILCONN_CAUSE_NONE;
+	int bare = 0;
+	int imap = proto == MAILCONN_PROTOCOL_IMAP;
+
+	if (step == MAILCONN__STEP_GREETING && v.first == FIRST_TLS) {
+		cause = MAILCONN_CAUSE_TLS_MODE_MISMATCH;
+	} else if (step == MAILCONN__STEP_GREETING &&
+	           (v.first == FIRST_ALIEN ||
+	            v.first == (imap ? FIRST_SMTP : FIRST_IMAP))) {
+		cause = MAILCONN_CAUSE_WRONG_PROTOCOL;
+	} else if (imap ? imap_success(&v, step, in->tls_active, &cause) :
+	                  smtp_success(&v, step, &cause)) {
+		if (cause == MAILCONN_CAUSE_NONE)
+			return;
+	} else {
+		const struct rule *r = first_rule(&v, proto, step);
+		if (r) {
+			cause = r->cause;
+			bare = r->bare;
+		} else if (imap) {
+			cause = imap_default(step, v.status, &bare);
+		} else {
+			cause = smtp_default(step, &v);
+		}
+	}
+
+	enum phase ph = phase_of(step);
+	mailconn_error outcome = outcome_for(proto, ph, cause);
+
+	/* A transient SMTP reply to AUTH is never "wrong password". */
+	if (!imap && ph == PH_LOGIN && v.basic / 100 == 4 &&
+	    outcome == MAILCONN_UNAUTHORIZED) {
+		outcome = MAILCONN_SMTP_SETTINGS;
+		if (cause == MAILCONN_CAUSE_AUTH_REJECTED)
+			cause = MAILCONN_CAUSE_AUTH_TEMPORARY;
+	}
+
+	/* Provider knowledge: see struct provider. Not when a token was used
+	 * (no password involved), and not when SMTP took the same password. */
+	const struct provider *p = provider_by_id(host_provider);
+	if (ph == PH_LOGIN && outcome == MAILCONN_UNAUTHORIZED && bare &&
+	    p && p->app_password_only && !is_oauth(in->mechanism) &&
+	    !(imap && in->other_protocol_auth_ok == 1)) {
+		outcome = MAILCONN_APP_PASSWORD;
+		cause = MAILCONN_CAUSE_AUTH_APP_PASSWORD;
+	}
+
+	/* Overlapped mode: SMTP accepted these very credentials, so an IMAP
+	 * refusal is about IMAP, not about the password. */
+	if (imap && ph == PH_LOGIN && outcome == MAILCONN_UNAUTHORIZED &&
+	    in->other_protocol_auth_ok == 1)
+		outcome = MAILCONN_IMAP_AUTH;
+
+	out->outcome = outcome;
+	out->cause = cause;
+}

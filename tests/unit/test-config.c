@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Setters are the first line of defence: anything that could inject a
+ * command, reach the wrong host or make no sense is refused at once, with
+ * a reason that names the option, before any connection is made.
+ */
+#include <stdint.h>
+
+#include "check.h"
+#include "mailconn.h"
+#include "private.h"
+
+static mailconn_config *cfg;
+
+static int
+set(mailconn_option o, const char *v)
+{
+	return mailconn_config_set_string(cfg, o, v);
+}
+
+static void
+test_strings(void)
+{
+	CHECK_INT(set(MAILCONN_OPT_EMAIL, "ann@example.com"), MAILCONN_OK);
+	CHECK_STR(mailconn_config_error(cfg), "");
+	CHECK_INT(set(MAILCONN_OPT_EMAIL, "ann@example.com\r\nRCPT TO:<x@y.z>"),
+	          MAILCONN_E_INVALID_CONFIG);
+	CHECK_CONTAINS(mailconn_config_error(cfg), "email");
+	CHECK_INT(set(MAILCONN_OPT_EMAIL, "no-at-sign"), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(set(MAILCONN_OPT_EMAIL, "@example.com"), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(set(MAILCONN_OPT_EMAIL, "ann@localhost"), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(set(MAILCONN_OPT_EMAIL, "a b@example.com"), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(set(MAILCONN_OPT_EMAIL, "ann@exa mple.com"), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(set(MAILCONN_OPT_EMAIL, "\xc3\xa5se@b\xc3\xbc" "cher.example"), MAILCONN_OK);
+	CHECK_INT(set(MAILCONN_OPT_BCC, "<bcc@example.com>"), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(set(MAILCONN_OPT_PASSWORD, "pa\nss"), MAILCONN_E_INVALID_CONFIG);
+	CHECK_CONTAINS(mailconn_config_error(cfg), "password");
+	/* The reason never repeats the secret. */
+	CHECK(strstr(mailconn_config_error(cfg), "pa") == NULL ||
+	      strstr(mailconn_config_error(cfg), "pa\nss") == NULL);
+	CHECK_INT(set(MAILCONN_OPT_PASSWORD, "p\"a\\s s{3}%*() \xc3\x86"), MAILCONN_OK);
+	CHECK_INT(set(MAILCONN_OPT_PASSWORD, "ctl\x01"), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(set(MAILCONN_OPT_BODY, "line one\nline two\n"), MAILCONN_OK);
+	char long_subject[600];
+	memset(long_subject, 'x', sizeof long_subject - 1);
+	long_subject[sizeof long_subject - 1] = '\0';
+	CHECK_INT(set(MAILCONN_OPT_SUBJECT, long_subject), MAILCONN_E_INVALID_CONFIG);
+	CHECK_CONTAINS(mailconn_config_error(cfg), "longer than");
+	CHECK_INT(set(MAILCONN_OPT_IMAP_ADDRESS, "192.0.2.1"), MAILCONN_OK);
+	CHECK_INT(set(MAILCONN_OPT_IMAP_ADDRESS, "2001:db8::1"), MAILCONN_OK);
+	CHECK_INT(set(MAILCONN_OPT_IMAP_ADDRESS, "imap.example.com"), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(set(MAILCONN_OPT_CA_FILE, "/nonexistent/ca.pem"), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(set(MAILCONN_OPT_CA_PATH, "/etc/hostname"), MAILCONN_E_INVALID_CONFIG);
+	/* Clearing an optional value. */
+	CHECK_INT(set(MAILCONN_OPT_SUBJECT, NULL), MAILCONN_OK);
+	CHECK_INT(set(MAILCONN_OPT_SUBJECT, ""), MAILCONN_OK);
+}
+
+static void
+test_hosts(void)
+{
+	static const char *const good[] = {
+		"imap.example.com", "IMAP.Example.COM", "imap.example.com.",
+		"127.0.0.1", "::1", "[2001:db8::1]", "b\xc3\xbc" "cher.example",
+		"xn--bcher-kva.example", "a-b.example", "localhost",
+	};
+	static const char *const bad[] = {
+		"", "ex..ample.com", "exa mple.com", "a\tb.example", "-lead.example",
+		"trail-.example", "under_score.example", ".example.com",
+		"example.com..", "*.example.com", "[not-an-ip]",
+		"xn--zzzzzzz-.example", "a\xc3" ".example",
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		int rc = set(MAILCONN_OPT_IMAP_HOST, good[i]);
+		if (rc != MAILCONN_OK)
+			fprintf(stderr, "refused good host \"%s\": %s\n", good[i],
+			        mailconn_config_error(cfg));
+		CHECK_INT(rc, MAILCONN_OK);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int rc = set(MAILCONN_OPT_IMAP_HOST, bad[i]);
+		if (rc != MAILCONN_E_INVALID_CONFIG && bad[i][0])
+			fprintf(stderr, "accepted bad host \"%s\"\n", bad[i]);
+		/* "" clears the option, which is allowed (the session then
+		 * reports it missing). */
+		CHECK_INT(rc, bad[i][0] ? MAILCONN_E_INVALID_CONFIG : MAILCONN_OK);
+	}
+	char label64[80] = "";
+	memset(label64, 'a', 64);
+	strcat(label64, ".example");
+	CHECK_INT(set(MAILCONN_OPT_SMTP_HOST, label64), MAILCONN_E_INVALID_CONFIG);
+	CHECK_CONTAINS(mailconn_config_error(cfg), "smtp_host");
+
+	/* IDN names become lower-case A-labels, trailing dots go. */
+	char out[256], why[128];
+	CHECK_INT(mailconn__host_to_ascii("B\xc3\xbc" "cher.Example.", out, why), 0);
+	CHECK_STR(out, "xn--bcher-kva.example");
+	CHECK_INT(mailconn__host_to_ascii("[::1]", out, why), 0);
+	CHECK_STR(out, "::1");
+}
+
+static void
+test_integers(void)
+{
+	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_IMAP_PORT, 0), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_IMAP_PORT, 65536), MAILCONN_E_INVALID_CONFIG);
+	CHECK_CONTAINS(mailconn_config_error(cfg), "imap_port");
+	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_IMAP_PORT, 993), MAILCONN_OK);
+	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_IMAP_SECURITY, 4), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_ALLOW_UNTRUSTED_CERT, 2), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_STAGE_TIMEOUT_MS, 0), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_DEADLINE_MS, INT64_MAX), MAILCONN_E_INVALID_CONFIG);
+	/* Wrong value type and unknown ids are their own errors. */
+	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_IMAP_HOST, 1), MAILCONN_E_OPTION_TYPE);
+	CHECK_INT(set(MAILCONN_OPT_IMAP_PORT, "993"), MAILCONN_E_OPTION_TYPE);
+	CHECK_INT(set((mailconn_option)99, "x"), MAILCONN_E_UNKNOWN_OPTION);
+	CHECK_INT(mailconn_config_set_int(cfg, (mailconn_option)4242, 1), MAILCONN_E_UNKNOWN_OPTION);
+	CHECK_INT(mailconn_config_set_int(NULL, MAILCONN_OPT_IMAP_PORT, 1), MAILCONN_E_INVALID_ARGUMENT);
+}
+
+static void
+test_defaults(void)
+{
+	mailconn_config *c = mailconn_config_new();
+	CHECK_INT(mailconn__config_security(c, MAILCONN_PROTOCOL_IMAP), MAILCONN_SECURITY_TLS);
+	CHECK_INT(mailconn__config_port(c, MAILCONN_PROTOCOL_IMAP), 993);
+	CHECK_INT(mailconn__config_port(c, MAILCONN_PROTOCOL_SMTP), 465);
+	mailconn_config_set_int(c, MAILCONN_OPT_IMAP_PORT, 143);
+	mailconn_config_set_int(c, MAILCONN_OPT_SMTP_PORT, 587);
+	CHECK_INT(mailconn__config_security(c, MAILCONN_PROTOCOL_IMAP), MAILCONN_SECURITY_STARTTLS);
+	CHECK_INT(mailconn__config_security(c, MAILCONN_PROTOCOL_SMTP), MAILCONN_SECURITY_STARTTLS);
+	mailconn_config_set_int(c, MAILCONN_OPT_SMTP_PORT, 25);
+	CHECK_INT(mailconn__config_security(c, MAILCONN_PROTOCOL_SMTP), MAILCONN_SECURITY_STARTTLS);
+	mailconn_config_set_int(c, MAILCONN_OPT_SMTP_SECURITY, MAILCONN_SECURITY_STARTTLS);
+	mailconn_config_set_int(c, MAILCONN_OPT_SMTP_PORT, 2525);
+	CHECK_INT(mailconn__config_security(c, MAILCONN_PROTOCOL_SMTP), MAILCONN_SECURITY_STARTTLS);
+	CHECK_INT(mailconn__config_int(c, MAILCONN_OPT_STAGE_TIMEOUT_MS), 30000);
+
+	/* A session needs the required options, and says which is missing. */
+	mailconn_session *s = (mailconn_session *)1;
+	CHECK_INT(mailconn_session_new(c, &s), MAILCONN_E_MISSING_OPTION);
+	CHECK(s == NULL);
+	CHECK_CONTAINS(mailconn_config_error(c), "email");
+	mailconn_config_free(c);
+}
+
+static void
+test_names(void)
+{
+	for (int id = 0; id < 300; id++) {
+		const char *name = mailconn_option_name((mailconn_option)id);
+		if (name)
+			CHECK_INT(mailconn_option_from_name(name), id);
+	}
+	CHECK_INT(mailconn_option_from_name("IMAP_HOST"), MAILCONN_OPT_IMAP_HOST);
+	CHECK_INT(mailconn_option_from_name("no_such_option"), -1);
+	CHECK_STR(mailconn_error_name(MAILCONN_APP_PASSWORD), "APP_PASSWORD");
+	CHECK_STR(mailconn_error_name((mailconn_error)77), "UNKNOWN");
+	CHECK_STR(mailconn_cause_name(MAILCONN_CAUSE_CERT_EXPIRED), "CERT_EXPIRED");
+	CHECK_STR(mailconn_stage_name(MAILCONN_STAGE_SMTP_LOGIN), "smtp_login");
+	for (int e = MAILCONN_IMAP_SETTINGS; e <= MAILCONN_UNTRUSTED_CERT; e++) {
+		CHECK(mailconn_error_hint((mailconn_error)e)[0] != '\0');
+		CHECK(strcmp(mailconn_error_name((mailconn_error)e), "UNKNOWN") != 0);
+	}
+	CHECK_STR(mailconn_error_hint(MAILCONN_OK), "");
+	for (int c = 0; c < 100; c++) {
+		const char *n = mailconn_cause_name((mailconn_cause)c);
+		/* Every cause the header defines has a name (spot-check ranges). */
+		if (c == 10 || c == 20 || c == 30 || c == 40 || c == 50 || c == 70 || c == 90)
+			CHECK(strcmp(n, "UNKNOWN") != 0);
+	}
+	CHECK_INT(mailconn_version_number(), MAILCONN_VERSION_NUMBER);
+	char v[32];
+	snprintf(v, sizeof v, "%d.%d.%d", MAILCONN_VERSION_MAJOR,
+	         MAILCONN_VERSION_MINOR, MAILCONN_VERSION_PATCH);
+	CHECK_STR(mailconn_version(), v);
+}
+
+int
+main(void)
+{
+	cfg = mailconn_config_new();
+	test_strings();
+	test_hosts();
+	test_integers();
+	test_defaults();
+	test_names();
+	mailconn_config_free(cfg);
+	return check_finish();
+}
