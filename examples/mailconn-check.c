@@ -39,8 +39,8 @@ usage(FILE *out)
 	      "    --smtp-host HOST [--smtp-port N] [--smtp-security auto|tls|starttls|plain]\n"
 	      "    --bcc ADDR [--subject TEXT] [--ca-file PEM] [--allow-untrusted-cert]\n"
 	      "    [--timeout SECONDS] [--password-env VAR | --password-file FILE |\n"
-	      "     --oauth2-token-env VAR] [--resolve HOST:PORT:ADDRESS]... [--json]\n"
-	      "    [--verbose]\n", out);
+	      "     --oauth2-token-env VAR] [--resolve HOST:PORT:ADDRESS]... [--overlap]\n"
+	      "    [--json] [--verbose]\n", out);
 }
 
 static int
@@ -310,7 +310,7 @@ enum {
 	OPT_IMAP_PORT, OPT_IMAP_SECURITY, OPT_SMTP_HOST, OPT_SMTP_PORT,
 	OPT_SMTP_SECURITY, OPT_BCC, OPT_SUBJECT, OPT_CA_FILE, OPT_ALLOW_UNTRUSTED,
 	OPT_TIMEOUT, OPT_PASSWORD_ENV, OPT_PASSWORD_FILE, OPT_TOKEN_ENV,
-	OPT_RESOLVE, OPT_JSON, OPT_VERBOSE, OPT_HELP
+	OPT_RESOLVE, OPT_OVERLAP, OPT_JSON, OPT_VERBOSE, OPT_HELP
 };
 
 static const struct option long_options[] = {
@@ -332,6 +332,7 @@ static const struct option long_options[] = {
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "oauth2-token-env", required_argument, NULL, OPT_TOKEN_ENV },
 	{ "resolve", required_argument, NULL, OPT_RESOLVE },
+	{ "overlap", no_argument, NULL, OPT_OVERLAP },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -462,6 +463,9 @@ run(int argc, char **argv, mailconn_config *cfg)
 			if (o.n_resolve == MAX_RESOLVE)
 				return usage_error("--resolve", "given too many times");
 			o.resolve[o.n_resolve++] = optarg;
+			break;
+		case OPT_OVERLAP:
+			rc = set_int(cfg, MAILCONN_OPT_OVERLAP, 1, flag);
 			break;
 		case OPT_JSON:
 			o.json = 1;

@@ -274,6 +274,10 @@ typedef enum mailconn_option {
 	MAILCONN_OPT_STAGE_TIMEOUT_MS = 105,
 	/** Milliseconds the whole verification may take (default 120000). */
 	MAILCONN_OPT_DEADLINE_MS = 106,
+	/** 1: run the IMAP stages (1-2) and the SMTP stages (3-4) at the same
+	 * time and send the test mail once both passed; the outcome is still
+	 * that of the earliest failing stage. Default 0 (one after the other). */
+	MAILCONN_OPT_OVERLAP = 107,
 
 	MAILCONN_OPTION_MAX_ = 0x7fffffff
 } mailconn_option;

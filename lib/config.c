@@ -66,6 +66,7 @@ static const struct option_def option_defs[] = {
 	{ "allow_untrusted_cert", MAILCONN_OPT_ALLOW_UNTRUSTED_CERT, KIND_FLAG,      0, 0 },
 	{ "stage_timeout_ms",     MAILCONN_OPT_STAGE_TIMEOUT_MS,     KIND_MILLIS,    0, 30000 },
 	{ "deadline_ms",          MAILCONN_OPT_DEADLINE_MS,          KIND_MILLIS,    0, 120000 },
+	{ "overlap",              MAILCONN_OPT_OVERLAP,              KIND_FLAG,      0, 0 },
 };
 
 #define N_OPTIONS (sizeof option_defs / sizeof option_defs[0])

@@ -745,6 +745,19 @@ mailconn__conn_wake_at(const struct mailconn__conn *c, int64_t now)
 }
 
 int
+mailconn__conn_held(const struct mailconn__conn *c)
+{
+	return c->smtp && c->state == ST_RUN && mailconn__smtp_held(c->smtp);
+}
+
+void
+mailconn__conn_release(struct mailconn__conn *c)
+{
+	if (c->smtp)
+		mailconn__smtp_release(c->smtp);
+}
+
+int
 mailconn__conn_connected(const struct mailconn__conn *c)
 {
 	return c->state == ST_RUN || c->state == ST_DONE ||

@@ -55,6 +55,10 @@ int64_t mailconn__conn_wake_at(const struct mailconn__conn *c, int64_t now_ms);
 
 /* The stage the protocol is in (1/2 IMAP, 3/4/5 SMTP). */
 mailconn_stage mailconn__conn_stage(const struct mailconn__conn *c);
+/* SMTP in overlapped mode: 1 while logged in and waiting to send; the
+ * session releases it once IMAP has passed. */
+int mailconn__conn_held(const struct mailconn__conn *c);
+void mailconn__conn_release(struct mailconn__conn *c);
 /* 1 once TCP (and TLS, when implicit) is up. */
 int mailconn__conn_connected(const struct mailconn__conn *c);
 const struct mailconn__failure *mailconn__conn_failure(const struct mailconn__conn *c);

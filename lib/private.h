@@ -10,7 +10,7 @@
 /* Option storage: the index of a string option is its id (1..STR_COUNT-1),
  * of an integer option its id minus 100. */
 #define MAILCONN__STR_COUNT 17
-#define MAILCONN__INT_COUNT 7
+#define MAILCONN__INT_COUNT 8
 
 struct mailconn_config {
 	char *str[MAILCONN__STR_COUNT];

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The verification session: runs the IMAP connection (stages 1-2) and
- * then the SMTP connection (stages 3-5), times each stage, enforces the
- * stage timeout and the overall deadline, and turns what happened into
- * the public result (outcome, cause, sanitised reply, detail, hint, facts).
+ * The verification session: an IMAP track (stages 1-2) and an SMTP track
+ * (stages 3-5), run one after the other or, in overlapped mode, side by
+ * side with the send held until IMAP has passed. It times each stage,
+ * enforces the stage timeout and the overall deadline, picks the outcome
+ * of the earliest failing stage, and turns it into the public result
+ * (outcome, cause, sanitised reply, detail, hint, facts).
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,12 +31,20 @@
 #define N_FACTS 8
 #define MAX_SHOWN_REPLY 4096
 #define MAX_SHOWN_LINE 2048
+#define NEVER INT64_MAX
 
 enum phase {
 	PHASE_NEW,
-	PHASE_IMAP,
-	PHASE_SMTP,
+	PHASE_RUNNING,
 	PHASE_DONE
+};
+
+enum track_state {
+	TRACK_IDLE,
+	TRACK_RUNNING,
+	TRACK_HELD,                  /* SMTP logged in, waiting for IMAP */
+	TRACK_DONE,
+	TRACK_FAILED
 };
 
 struct stage_record {
@@ -44,23 +54,36 @@ struct stage_record {
 	char *facts[N_FACTS];
 };
 
+struct mailconn_session;
+
+/* One protocol's connection and the stages it runs. */
+struct track {
+	struct mailconn_session *session;
+	mailconn_protocol protocol;
+	struct mailconn__conn *conn;
+	enum track_state state;
+	mailconn_stage stage;        /* running (or failed) stage */
+	int64_t stage_deadline;
+	struct mailconn__failure *failure;   /* set when FAILED */
+};
+
 struct mailconn_session {
 	struct mailconn_config cfg;
 	int epoll_fd;
+	int overlap;
 	gnutls_certificate_credentials_t creds;
 	char imap_ascii[256], smtp_ascii[256];
 
 	enum phase phase;
-	struct mailconn__conn *conn;
-	mailconn_protocol conn_protocol;
-	mailconn_stage stage;
-	int64_t stage_deadline, overall_deadline;
+	struct track imap, smtp;
+	int64_t overall_deadline;
 	struct stage_record stages[N_STAGES];
 
 	struct mailconn__buf message;
 	struct mailconn__buf message_id;
 
 	mailconn_error outcome;
+	mailconn_stage final_stage;
 	mailconn_cause cause;
 	mailconn_protocol failed_protocol;
 	struct mailconn__buf reply, detail, hint, line;
@@ -95,34 +118,40 @@ set_fact(struct mailconn_session *s, mailconn_stage stage, mailconn_fact fact,
 	}
 }
 
-static void
-begin_stage(struct mailconn_session *s, mailconn_stage stage, int64_t now)
+static mailconn_stage
+connect_stage(const struct track *t)
 {
-	s->stage = stage;
+	return t->protocol == MAILCONN_PROTOCOL_IMAP ? MAILCONN_STAGE_IMAP_CONNECT
+	                                             : MAILCONN_STAGE_SMTP_CONNECT;
+}
+
+static void
+begin_stage(struct track *t, mailconn_stage stage, int64_t now)
+{
+	struct mailconn_session *s = t->session;
+	t->stage = stage;
 	s->stages[stage].started_ms = now;
-	s->stage_deadline = now + mailconn__config_int(&s->cfg,
+	t->stage_deadline = now + mailconn__config_int(&s->cfg,
 	                                               MAILCONN_OPT_STAGE_TIMEOUT_MS);
 	if (s->cfg.progress)
 		s->cfg.progress(s->cfg.progress_userdata, stage, 0, MAILCONN_OK);
 }
 
 static void
-record_conn_facts(struct mailconn_session *s, mailconn_stage stage)
+record_conn_facts(struct track *t, mailconn_stage stage)
 {
-	struct mailconn__conn *c = s->conn;
-	mailconn_stage connect_stage = s->conn_protocol == MAILCONN_PROTOCOL_IMAP
-	                               ? MAILCONN_STAGE_IMAP_CONNECT
-	                               : MAILCONN_STAGE_SMTP_CONNECT;
+	struct mailconn_session *s = t->session;
+	struct mailconn__conn *c = t->conn;
 	if (!c)
 		return;
-	if (stage == connect_stage) {
+	if (stage == connect_stage(t)) {
 		set_fact(s, stage, MAILCONN_FACT_ADDRESS, mailconn__conn_address(c));
 		set_fact(s, stage, MAILCONN_FACT_TLS_VERSION, mailconn__conn_tls_version(c));
 		set_fact(s, stage, MAILCONN_FACT_TLS_CIPHER, mailconn__conn_tls_cipher(c));
 		set_fact(s, stage, MAILCONN_FACT_CERT_SHA256, mailconn__conn_cert_sha256(c));
 		set_fact(s, stage, MAILCONN_FACT_CERT_SUBJECT, mailconn__conn_cert_subject(c));
 		set_fact(s, stage, MAILCONN_FACT_CAPABILITIES, mailconn__conn_capabilities(c));
-	} else if (stage == connect_stage + 1) {
+	} else if (stage == connect_stage(t) + 1) {
 		set_fact(s, stage, MAILCONN_FACT_AUTH_MECHANISM, mailconn__conn_mechanism(c));
 	} else if (stage == MAILCONN_STAGE_TEST_SEND) {
 		set_fact(s, stage, MAILCONN_FACT_MESSAGE_ID, s->message_id.data);
@@ -130,23 +159,34 @@ record_conn_facts(struct mailconn_session *s, mailconn_stage stage)
 }
 
 static void
-end_stage(struct mailconn_session *s, mailconn_stage stage, mailconn_error outcome,
-          int64_t now)
+end_stage(struct track *t, mailconn_error outcome, int64_t now)
 {
-	struct stage_record *r = &s->stages[stage];
+	struct mailconn_session *s = t->session;
+	struct stage_record *r = &s->stages[t->stage];
 	r->passed = outcome == MAILCONN_OK;
 	r->ms = now - r->started_ms;
-	record_conn_facts(s, stage);
+	record_conn_facts(t, t->stage);
 	if (s->cfg.progress)
-		s->cfg.progress(s->cfg.progress_userdata, stage, 1, outcome);
+		s->cfg.progress(s->cfg.progress_userdata, t->stage, 1, outcome);
+}
+
+/* Follow the engine through the stage boundaries it crossed. */
+static void
+sync_stages(struct track *t, int64_t now)
+{
+	mailconn_stage engine_stage = mailconn__conn_stage(t->conn);
+	while (t->stage < engine_stage) {
+		end_stage(t, MAILCONN_OK, now);
+		begin_stage(t, (mailconn_stage)(t->stage + 1), now);
+	}
 }
 
 /* ---- callbacks from the connection ------------------------------------ */
 
 static void
-emit_line(struct mailconn_session *s, mailconn_direction dir, const char *text,
-          size_t len)
+emit_line(struct track *t, mailconn_direction dir, const char *text, size_t len)
 {
+	struct mailconn_session *s = t->session;
 	if (!s->cfg.transcript)
 		return;
 	mailconn__buf_clear(&s->line);
@@ -154,9 +194,11 @@ emit_line(struct mailconn_session *s, mailconn_direction dir, const char *text,
 	    !s->line.data)
 		return;
 	/* The engine may have crossed into the next stage within this step. */
-	mailconn_stage stage = s->conn ? mailconn__conn_stage(s->conn) : s->stage;
-	s->cfg.transcript(s->cfg.transcript_userdata, stage, s->conn_protocol,
-	                  dir, s->line.data);
+	mailconn_stage stage = t->conn ? mailconn__conn_stage(t->conn) : t->stage;
+	if (stage < connect_stage(t))
+		stage = connect_stage(t);
+	s->cfg.transcript(s->cfg.transcript_userdata, stage, t->protocol, dir,
+	                  s->line.data);
 }
 
 static void
@@ -172,44 +214,13 @@ on_conn_info(void *userdata, const char *text)
 	emit_line(userdata, MAILCONN_DIR_INFO, text, strlen(text));
 }
 
-/* ---- results ---------------------------------------------------------- */
-
-/* End the session with a failure in the current stage. */
-static void
-fail_session(struct mailconn_session *s, mailconn_error outcome,
-             mailconn_cause cause, const char *reply, const char *detail,
-             const char *provider, int64_t now)
-{
-	s->outcome = outcome;
-	s->cause = cause;
-	s->failed_protocol = s->conn_protocol;
-	if (reply && reply[0])
-		mailconn__sanitize(reply, strlen(reply), 1, MAX_SHOWN_REPLY, &s->reply);
-	if (detail && detail[0])
-		mailconn__sanitize(detail, strlen(detail), 0, MAX_SHOWN_REPLY, &s->detail);
-	const char *host = s->conn_protocol == MAILCONN_PROTOCOL_IMAP
-	                   ? s->imap_ascii : s->smtp_ascii;
-	if (!provider)
-		provider = mailconn__provider_from_host(host);
-	mailconn__buf_append_str(&s->hint, mailconn__hint(outcome, cause, provider));
-	/* A wrong TLS mode is best explained by what the port really does,
-	 * which only the detail knows. */
-	if (cause == MAILCONN_CAUSE_TLS_MODE_MISMATCH && s->detail.data) {
-		mailconn__buf_append_str(&s->hint, " ");
-		mailconn__buf_append_str(&s->hint, s->detail.data);
-		mailconn__buf_append_str(&s->hint, ".");
-	}
-	end_stage(s, s->stage, outcome, now);
-	mailconn__conn_free(s->conn);
-	s->conn = NULL;
-	s->phase = PHASE_DONE;
-}
+/* ---- track results ---------------------------------------------------- */
 
 /* What a failure without a more specific verdict means in each stage. */
 static mailconn_error
-stage_default_outcome(const struct mailconn_session *s)
+stage_default_outcome(mailconn_stage stage)
 {
-	switch (s->stage) {
+	switch (stage) {
 	case MAILCONN_STAGE_IMAP_CONNECT:
 		return MAILCONN_IMAP_SETTINGS;
 	case MAILCONN_STAGE_IMAP_LOGIN:
@@ -222,19 +233,71 @@ stage_default_outcome(const struct mailconn_session *s)
 }
 
 static void
-finish_from_conn(struct mailconn_session *s, int64_t now)
+close_track(struct track *t)
 {
-	const struct mailconn__failure *f = mailconn__conn_failure(s->conn);
-	mailconn_stage stage = f->stage ? f->stage : s->stage;
-	/* The engine may already be one stage further than the session saw. */
-	if (stage != s->stage && stage > s->stage) {
-		end_stage(s, s->stage, MAILCONN_OK, now);
-		begin_stage(s, stage, now);
+	mailconn__conn_free(t->conn);
+	t->conn = NULL;
+}
+
+/* Record a failure of the track's current stage; the session decides
+ * later whether it is the one reported (the earliest stage wins). */
+static void
+fail_track(struct track *t, const struct mailconn__failure *from,
+           mailconn_error outcome, mailconn_cause cause, const char *detail,
+           int64_t now)
+{
+	t->failure = calloc(1, sizeof *t->failure);
+	if (t->failure) {
+		if (from)
+			*t->failure = *from;
+		t->failure->stage = t->stage;
+		if (!from || t->failure->outcome == MAILCONN_OK)
+			t->failure->outcome = outcome;
+		if (!from)
+			t->failure->cause = cause;
+		if (detail)
+			snprintf(t->failure->detail, sizeof t->failure->detail, "%s",
+			         detail);
 	}
-	record_conn_facts(s, s->conn_protocol == MAILCONN_PROTOCOL_IMAP
-	                     ? MAILCONN_STAGE_IMAP_CONNECT : MAILCONN_STAGE_SMTP_CONNECT);
-	fail_session(s, f->outcome != MAILCONN_OK ? f->outcome : stage_default_outcome(s), f->cause,
-	       f->reply, f->detail, f->provider, now);
+	if (t->conn)
+		sync_stages(t, now);
+	if (t->failure)
+		t->failure->stage = t->stage;
+	end_stage(t, t->failure ? t->failure->outcome : outcome, now);
+	record_conn_facts(t, connect_stage(t));
+	close_track(t);
+	t->state = TRACK_FAILED;
+}
+
+static void
+fail_track_from_conn(struct track *t, int64_t now)
+{
+	const struct mailconn__failure *f = mailconn__conn_failure(t->conn);
+	mailconn_stage engine_stage = mailconn__conn_stage(t->conn);
+	fail_track(t, f, engine_stage > t->stage ? stage_default_outcome(engine_stage)
+	                                         : stage_default_outcome(t->stage),
+	           f->cause, NULL, now);
+}
+
+static void
+check_deadlines(struct track *t, int64_t now)
+{
+	struct mailconn_session *s = t->session;
+	int overall = now >= s->overall_deadline;
+	if (!overall && now < t->stage_deadline)
+		return;
+	char why[160];
+	snprintf(why, sizeof why, "%s timed out after %lld ms",
+	         overall ? "the verification" : mailconn_stage_name(t->stage),
+	         (long long)mailconn__config_int(&s->cfg, overall
+	                                         ? MAILCONN_OPT_DEADLINE_MS
+	                                         : MAILCONN_OPT_STAGE_TIMEOUT_MS));
+	int connecting = t->conn && !mailconn__conn_connected(t->conn);
+	if (t->conn)
+		sync_stages(t, now);
+	fail_track(t, NULL, stage_default_outcome(t->stage),
+	           connecting ? MAILCONN_CAUSE_CONNECT_TIMEOUT : MAILCONN_CAUSE_TIMEOUT,
+	           why, now);
 }
 
 /* ---- connections ------------------------------------------------------ */
@@ -267,28 +330,30 @@ build_message(struct mailconn_session *s)
 	return mailconn__message_build(&mp, &s->message);
 }
 
-static int
-start_conn(struct mailconn_session *s, mailconn_protocol proto, int64_t now)
+static void
+start_track(struct track *t, int64_t now)
 {
-	int imap = proto == MAILCONN_PROTOCOL_IMAP;
+	struct mailconn_session *s = t->session;
+	int imap = t->protocol == MAILCONN_PROTOCOL_IMAP;
 	struct mailconn__conn_params p = { 0 };
-	p.protocol = proto;
+	p.protocol = t->protocol;
 	p.ascii_host = imap ? s->imap_ascii : s->smtp_ascii;
-	p.port = mailconn__config_port(&s->cfg, proto);
+	p.port = mailconn__config_port(&s->cfg, t->protocol);
 	p.address = mailconn__config_str(&s->cfg, imap ? MAILCONN_OPT_IMAP_ADDRESS
 	                                              : MAILCONN_OPT_SMTP_ADDRESS);
-	p.security = mailconn__config_security(&s->cfg, proto);
+	p.security = mailconn__config_security(&s->cfg, t->protocol);
 	p.creds = s->creds;
 	p.allow_untrusted = (int)mailconn__config_int(&s->cfg,
 	                                              MAILCONN_OPT_ALLOW_UNTRUSTED_CERT);
 	p.epoll_fd = s->epoll_fd;
 	p.on_info = on_conn_info;
-	p.info_userdata = s;
+	p.info_userdata = t;
 
 	struct mailconn__engine_params *e = &p.engine;
 	e->host = p.ascii_host;
+	e->port = p.port;
 	e->on_line = on_engine_line;
-	e->line_userdata = s;
+	e->line_userdata = t;
 	e->oauth2_token = mailconn__config_str(&s->cfg, MAILCONN_OPT_OAUTH2_TOKEN);
 	if (imap) {
 		e->username = str_or(s, MAILCONN_OPT_USERNAME, MAILCONN_OPT_EMAIL);
@@ -304,23 +369,163 @@ start_conn(struct mailconn_session *s, mailconn_protocol proto, int64_t now)
 		e->mail_from = mailconn__config_str(&s->cfg, MAILCONN_OPT_EMAIL);
 		e->rcpt_to = mailconn__config_str(&s->cfg, MAILCONN_OPT_BCC);
 		e->message = s->message.data;
+		e->hold_before_send = s->overlap;
 	}
 	if (e->oauth2_token)
 		e->password = NULL;
 
-	s->conn_protocol = proto;
-	begin_stage(s, imap ? MAILCONN_STAGE_IMAP_CONNECT : MAILCONN_STAGE_SMTP_CONNECT,
-	            now);
-	s->conn = mailconn__conn_new(&p);
-	if (!s->conn) {
+	t->state = TRACK_RUNNING;
+	begin_stage(t, connect_stage(t), now);
+	t->conn = mailconn__conn_new(&p);
+	if (!t->conn) {
 		char why[128];
 		snprintf(why, sizeof why, "cannot start a connection: %s",
 		         strerror(errno ? errno : ENOMEM));
-		fail_session(s, imap ? MAILCONN_IMAP_SETTINGS : MAILCONN_SMTP_SETTINGS,
-		       MAILCONN_CAUSE_NETWORK_ERROR, NULL, why, NULL, now);
-		return -1;
+		fail_track(t, NULL, imap ? MAILCONN_IMAP_SETTINGS : MAILCONN_SMTP_SETTINGS,
+		           MAILCONN_CAUSE_NETWORK_ERROR, why, now);
 	}
-	return 0;
+}
+
+/* Advance one running track by one bounded conn step. */
+static void
+step_track(struct track *t, int64_t now)
+{
+	if (t->state != TRACK_RUNNING && t->state != TRACK_HELD)
+		return;
+	check_deadlines(t, now);
+	if (t->state == TRACK_FAILED)
+		return;
+	enum mailconn__conn_status st = mailconn__conn_step(t->conn, now);
+	now = mailconn__now_ms();
+	if (st == MAILCONN__CONN_FAILED) {
+		fail_track_from_conn(t, now);
+		return;
+	}
+	sync_stages(t, now);
+	if (st == MAILCONN__CONN_DONE) {
+		end_stage(t, MAILCONN_OK, now);
+		close_track(t);
+		t->state = TRACK_DONE;
+	} else if (t->state == TRACK_RUNNING && mailconn__conn_held(t->conn)) {
+		/* Stage 4 passed; waiting on IMAP is not the server's time. */
+		end_stage(t, MAILCONN_OK, now);
+		t->stage_deadline = NEVER;
+		t->state = TRACK_HELD;
+	}
+}
+
+/* ---- the session's verdict --------------------------------------------- */
+
+static void
+finish(struct mailconn_session *s, struct track *failed)
+{
+	close_track(&s->imap);
+	close_track(&s->smtp);
+	s->phase = PHASE_DONE;
+	if (!failed) {
+		s->outcome = MAILCONN_OK;
+		s->final_stage = MAILCONN_STAGE_TEST_SEND;
+		return;
+	}
+	const struct mailconn__failure *f = failed->failure;
+	s->final_stage = failed->stage;
+	s->failed_protocol = failed->protocol;
+	if (!f) {                       /* out of memory while failing */
+		s->outcome = stage_default_outcome(failed->stage);
+		s->cause = MAILCONN_CAUSE_NONE;
+		return;
+	}
+	s->outcome = f->outcome;
+	s->cause = f->cause;
+	if (f->reply[0])
+		mailconn__sanitize(f->reply, strlen(f->reply), 1, MAX_SHOWN_REPLY,
+		                   &s->reply);
+	if (f->detail[0])
+		mailconn__sanitize(f->detail, strlen(f->detail), 0, MAX_SHOWN_REPLY,
+		                   &s->detail);
+	const char *provider = f->provider;
+	if (!provider)
+		provider = mailconn__provider_from_host(
+			failed->protocol == MAILCONN_PROTOCOL_IMAP ? s->imap_ascii
+			                                           : s->smtp_ascii);
+	mailconn__buf_append_str(&s->hint, mailconn__hint(s->outcome, s->cause,
+	                                                  provider));
+	/* A wrong TLS mode is best explained by what the port really does,
+	 * which only the detail knows. */
+	if (s->cause == MAILCONN_CAUSE_TLS_MODE_MISMATCH && s->detail.data) {
+		mailconn__buf_append_str(&s->hint, " ");
+		mailconn__buf_append_str(&s->hint, s->detail.data);
+		mailconn__buf_append_str(&s->hint, ".");
+	}
+}
+
+/* A generic IMAP login refusal is only a credentials problem if SMTP did
+ * not accept the very same credentials; knowing SMTP's answer (overlapped
+ * mode) lets the classifier say IMAP_AUTH instead. */
+static void
+reclassify_imap_login(struct mailconn_session *s, int smtp_auth_ok)
+{
+	struct mailconn__failure *f = s->imap.failure;
+	if (!f || f->stage != MAILCONN_STAGE_IMAP_LOGIN || !f->reply[0])
+		return;
+	struct mailconn__classify_input in = {
+		.protocol = MAILCONN_PROTOCOL_IMAP,
+		.step = f->step,
+		.reply = f->reply,
+		.reply_len = strlen(f->reply),
+		.host = s->imap_ascii,
+		.tls_active = 1,
+		.other_protocol_auth_ok = smtp_auth_ok,
+	};
+	struct mailconn__classification out;
+	mailconn__classify(&in, &out);
+	if (out.outcome != MAILCONN_OK) {
+		f->outcome = out.outcome;
+		f->cause = out.cause;
+	}
+}
+
+/* Decide what happens next from both tracks; sequential mode is the
+ * special case where SMTP starts only after IMAP is done. */
+static void
+decide(struct mailconn_session *s, int64_t now)
+{
+	struct track *imap = &s->imap, *smtp = &s->smtp;
+	if (imap->state == TRACK_FAILED) {
+		int smtp_undecided = smtp->state == TRACK_RUNNING &&
+		                     smtp->stage <= MAILCONN_STAGE_SMTP_LOGIN;
+		if (s->overlap && imap->failure &&
+		    imap->failure->outcome == MAILCONN_UNAUTHORIZED) {
+			if (smtp_undecided)
+				return;          /* wait for SMTP's login verdict */
+			int smtp_ok = smtp->state == TRACK_HELD ? 1
+			            : smtp->state == TRACK_FAILED &&
+			              smtp->stage == MAILCONN_STAGE_SMTP_LOGIN ? 0 : -1;
+			reclassify_imap_login(s, smtp_ok);
+		}
+		finish(s, imap);
+		return;
+	}
+	if (imap->state != TRACK_DONE)
+		return;                  /* an SMTP failure waits: IMAP comes first */
+	switch (smtp->state) {
+	case TRACK_IDLE:
+		start_track(smtp, now);
+		break;
+	case TRACK_HELD:
+		smtp->state = TRACK_RUNNING;
+		mailconn__conn_release(smtp->conn);
+		begin_stage(smtp, MAILCONN_STAGE_TEST_SEND, now);
+		break;
+	case TRACK_FAILED:
+		finish(s, smtp);
+		break;
+	case TRACK_DONE:
+		finish(s, NULL);
+		break;
+	case TRACK_RUNNING:
+		break;
+	}
 }
 
 /* ---- public API ------------------------------------------------------- */
@@ -361,6 +566,9 @@ mailconn_session_new(const mailconn_config *cfg, mailconn_session **out)
 	if (!s)
 		return MAILCONN_E_NOMEM;
 	s->epoll_fd = -1;
+	s->imap.session = s->smtp.session = s;
+	s->imap.protocol = MAILCONN_PROTOCOL_IMAP;
+	s->smtp.protocol = MAILCONN_PROTOCOL_SMTP;
 	mailconn__buf_init(&s->message, 256 * 1024);
 	mailconn__buf_init(&s->message_id, 512);
 	mailconn__buf_init(&s->reply, MAX_SHOWN_REPLY + 8);
@@ -375,6 +583,7 @@ mailconn_session_new(const mailconn_config *cfg, mailconn_session **out)
 		mailconn_session_free(s);
 		return MAILCONN_E_NOMEM;
 	}
+	s->overlap = (int)mailconn__config_int(cfg, MAILCONN_OPT_OVERLAP);
 	char why[128];
 	if (mailconn__host_to_ascii(mailconn__config_str(cfg, MAILCONN_OPT_IMAP_HOST),
 	                            s->imap_ascii, why) != 0 ||
@@ -412,7 +621,10 @@ mailconn_session_free(mailconn_session *s)
 {
 	if (!s)
 		return;
-	mailconn__conn_free(s->conn);
+	close_track(&s->imap);
+	close_track(&s->smtp);
+	free(s->imap.failure);
+	free(s->smtp.failure);
 	if (s->creds)
 		gnutls_certificate_free_credentials(s->creds);
 	if (s->epoll_fd >= 0)
@@ -441,52 +653,21 @@ mailconn_session_step(mailconn_session *s)
 	if (s->phase == PHASE_NEW) {
 		s->overall_deadline = now + mailconn__config_int(&s->cfg,
 		                                                 MAILCONN_OPT_DEADLINE_MS);
-		s->phase = PHASE_IMAP;
-		if (start_conn(s, MAILCONN_PROTOCOL_IMAP, now) != 0)
-			return MAILCONN_DONE;
+		s->phase = PHASE_RUNNING;
+		start_track(&s->imap, now);
+		if (s->overlap)
+			start_track(&s->smtp, now);
 	}
-
-	/* One connection may finish and the next start within a step, but
-	 * never more than that: the work per call stays bounded. */
-	for (int round = 0; round < 2 && s->phase != PHASE_DONE; round++) {
-		if (now >= s->stage_deadline || now >= s->overall_deadline) {
-			int overall = now >= s->overall_deadline;
-			char why[160];
-			snprintf(why, sizeof why, "%s timed out after %lld ms",
-			         overall ? "the verification" : mailconn_stage_name(s->stage),
-			         (long long)(overall ? mailconn__config_int(&s->cfg, MAILCONN_OPT_DEADLINE_MS)
-			                             : mailconn__config_int(&s->cfg, MAILCONN_OPT_STAGE_TIMEOUT_MS)));
-			int connecting = s->conn && !mailconn__conn_connected(s->conn);
-			fail_session(s, stage_default_outcome(s),
-			       connecting ? MAILCONN_CAUSE_CONNECT_TIMEOUT : MAILCONN_CAUSE_TIMEOUT,
-			       NULL, why, NULL, now);
-			break;
-		}
-		enum mailconn__conn_status st = mailconn__conn_step(s->conn, now);
+	/* A track may finish and the next one start (or be released) within a
+	 * step, but the rounds are few: the work per call stays bounded. */
+	for (int round = 0; round < 3 && s->phase != PHASE_DONE; round++) {
+		step_track(&s->imap, now);
+		step_track(&s->smtp, now);
 		now = mailconn__now_ms();
-		/* Follow the engine through stage boundaries it crossed. */
-		mailconn_stage engine_stage = mailconn__conn_stage(s->conn);
-		while (st != MAILCONN__CONN_FAILED && s->stage < engine_stage) {
-			end_stage(s, s->stage, MAILCONN_OK, now);
-			begin_stage(s, (mailconn_stage)(s->stage + 1), now);
-		}
-		if (st == MAILCONN__CONN_PENDING)
+		enum track_state before_imap = s->imap.state, before_smtp = s->smtp.state;
+		decide(s, now);
+		if (s->imap.state == before_imap && s->smtp.state == before_smtp)
 			break;
-		if (st == MAILCONN__CONN_FAILED) {
-			finish_from_conn(s, now);
-			break;
-		}
-		/* The connection finished its last stage. */
-		end_stage(s, s->stage, MAILCONN_OK, now);
-		mailconn__conn_free(s->conn);
-		s->conn = NULL;
-		if (s->phase == PHASE_IMAP) {
-			s->phase = PHASE_SMTP;
-			if (start_conn(s, MAILCONN_PROTOCOL_SMTP, now) != 0)
-				break;
-		} else {
-			s->phase = PHASE_DONE;      /* all five stages passed */
-		}
 	}
 	return s->phase == PHASE_DONE ? MAILCONN_DONE : MAILCONN_PENDING;
 }
@@ -494,7 +675,7 @@ mailconn_session_step(mailconn_session *s)
 MAILCONN_API int
 mailconn_session_fd(const mailconn_session *s)
 {
-	/* One epoll set holds every socket and the resolver pipe, so the fd
+	/* One epoll set holds every socket and the resolver pipes, so the fd
 	 * the caller registers never changes and is never closed under it. */
 	return s && s->phase != PHASE_DONE ? s->epoll_fd : -1;
 }
@@ -505,19 +686,34 @@ mailconn_session_events(const mailconn_session *s)
 	return s && s->phase != PHASE_DONE ? MAILCONN_WAIT_READ : 0;
 }
 
+static int64_t
+track_wake_at(const struct track *t, int64_t now)
+{
+	if (t->state != TRACK_RUNNING && t->state != TRACK_HELD)
+		return NEVER;
+	int64_t at = t->stage_deadline;
+	int64_t wake = mailconn__conn_wake_at(t->conn, now);
+	return wake >= 0 && wake < at ? wake : at;
+}
+
 MAILCONN_API int
 mailconn_session_timeout_ms(const mailconn_session *s)
 {
 	if (!s || s->phase == PHASE_DONE)
 		return -1;
-	if (s->phase == PHASE_NEW || !s->conn)
+	if (s->phase == PHASE_NEW)
 		return 0;
 	int64_t now = mailconn__now_ms();
-	int64_t at = s->stage_deadline < s->overall_deadline ? s->stage_deadline
-	                                                     : s->overall_deadline;
-	int64_t wake = mailconn__conn_wake_at(s->conn, now);
-	if (wake >= 0 && wake < at)
-		at = wake;
+	int64_t at = s->overall_deadline;
+	int64_t a = track_wake_at(&s->imap, now), b = track_wake_at(&s->smtp, now);
+	if (a < at)
+		at = a;
+	if (b < at)
+		at = b;
+	/* A failed track whose verdict waits for the other one, or a track
+	 * that is about to start, needs a step now. */
+	if ((s->imap.state == TRACK_DONE && s->smtp.state == TRACK_IDLE))
+		return 0;
 	if (at <= now)
 		return 0;
 	return at - now > 0x7fffffff ? 0x7fffffff : (int)(at - now);
@@ -552,7 +748,13 @@ mailconn_session_cause(const mailconn_session *s)
 MAILCONN_API mailconn_stage
 mailconn_session_stage(const mailconn_session *s)
 {
-	return s ? s->stage : MAILCONN_STAGE_NONE;
+	if (!s)
+		return MAILCONN_STAGE_NONE;
+	if (s->phase == PHASE_DONE)
+		return s->final_stage;
+	if (s->imap.state == TRACK_RUNNING)
+		return s->imap.stage;
+	return s->smtp.state == TRACK_IDLE ? MAILCONN_STAGE_NONE : s->smtp.stage;
 }
 
 MAILCONN_API mailconn_protocol

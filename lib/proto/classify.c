@@ -174,14 +174,13 @@ enum first_line {
 
 struct view {
 	/* IMAP */
-	enum imap_status status;   /* of the tagged line, else of BYE/untagged */
+	enum imap_status status;   /* tagged line's, else BYE or untagged */
 	char codes[MAX_CODES][CODE_LEN]; /* [ATOM] of every status line */
 	size_t ncodes;
 	int cap_listed, cap_rev1, cap_logindisabled, cap_usable_auth;
 	/* SMTP */
 	int basic;                 /* reply code of the last line, -1: none */
-	int esc[3];                /* first enhanced status code; esc[0] -1: none */
-	int smtp_malformed;        /* some line is not "ddd[ -]text" */
+	int esc[3];                /* first enhanced code; esc[0] -1: none */
 	int ehlo_auth_listed, ehlo_usable_mech, ehlo_starttls;
 	/* Both */
 	enum first_line first;
@@ -303,7 +302,8 @@ imap_capability(struct view *v, const char *p, size_t n)
 			e++;
 		const char *a = p + i;
 		size_t an = e - i;
-		if (ci_equal(a, an, "IMAP4rev1") || ci_equal(a, an, "IMAP4rev2"))
+		if (ci_equal(a, an, "IMAP4rev1") ||
+		    ci_equal(a, an, "IMAP4rev2"))
 			v->cap_rev1 = 1;
 		else if (ci_equal(a, an, "LOGINDISABLED"))
 			v->cap_logindisabled = 1;
@@ -360,6 +360,7 @@ imap_code(struct view *v, const char *p, size_t n, size_t i)
 struct imap_acc {
 	enum imap_status tagged, untagged;
 	int have_tagged, bye;
+	int continuation;          /* the last line was "+ ..." */
 };
 
 static void
@@ -371,8 +372,9 @@ imap_line(struct view *v, struct imap_acc *acc, const char *p, size_t n)
 	if (e == i)
 		return;
 	int untagged = (e - i == 1 && p[i] == '*');
-	if (e - i == 1 && p[i] == '+')
-		return; /* a continuation request: text only */
+	acc->continuation = (e - i == 1 && p[i] == '+');
+	if (acc->continuation)
+		return; /* text only */
 	size_t s = skip_blanks(p, n, e);
 	size_t se = token_end(p, n, s);
 	if (untagged && ci_equal(p + s, se - s, "CAPABILITY")) {
@@ -393,28 +395,29 @@ imap_line(struct view *v, struct imap_acc *acc, const char *p, size_t n)
 	}
 }
 
-/* "d.ddd.ddd" right after the basic code; class 2, 4 or 5 (RFC 3463). */
-static void
-smtp_esc(struct view *v, const char *p, size_t n, size_t i)
+/* "d.ddd.ddd" right after the basic code; class 2, 4 or 5 (RFC 3463).
+ * Returns the index after it, or 0 when there is none. */
+static size_t
+smtp_esc(const char *p, size_t n, size_t i, int part[3])
 {
-	int part[3] = { 0, 0, 0 };
 	if (i >= n || (p[i] != '2' && p[i] != '4' && p[i] != '5'))
-		return;
+		return 0;
 	for (int k = 0; k < 3; k++) {
 		size_t s = i;
+		part[k] = 0;
 		while (i < n && is_digit(p[i]) && i - s < 3)
 			part[k] = part[k] * 10 + (p[i++] - '0');
 		if (i == s || (k == 0 && i - s != 1))
-			return;
+			return 0;
 		if (k < 2) {
 			if (i >= n || p[i] != '.')
-				return;
+				return 0;
 			i++;
 		}
 	}
 	if (i < n && (is_digit(p[i]) || p[i] == '.'))
-		return;
-	memcpy(v->esc, part, sizeof part);
+		return 0;
+	return i;
 }
 
 static void
@@ -449,14 +452,21 @@ smtp_line(struct view *v, const char *p, size_t n, size_t index)
 	    !is_digit(p[i + 2]) ||
 	    (n - i > 3 && p[i + 3] != ' ' && p[i + 3] != '-' &&
 	     p[i + 3] != '\t')) {
-		v->smtp_malformed = 1;
-		text_add(v, p, n);
+		text_add(v, p, n); /* not "ddd[ -]text": text only */
 		return;
 	}
-	v->basic = (p[i] - '0') * 100 + (p[i + 1] - '0') * 10 + (p[i + 2] - '0');
+	v->basic = (p[i] - '0') * 100 + (p[i + 1] - '0') * 10 +
+	           (p[i + 2] - '0');
 	i = skip_blanks(p, n, i + (n - i > 3 ? 4 : 3));
-	if (v->esc[0] < 0)
-		smtp_esc(v, p, n, i);
+	/* The first enhanced code counts; every line's is left out of the
+	 * text, so that a phrase may run on across continuation lines. */
+	int part[3];
+	size_t after = smtp_esc(p, n, i, part);
+	if (after) {
+		if (v->esc[0] < 0)
+			memcpy(v->esc, part, sizeof part);
+		i = skip_blanks(p, n, after);
+	}
 	text_add(v, p + i, n - i);
 	if (index > 0)
 		smtp_ehlo_keyword(v, p + i, n - i);
@@ -466,7 +476,7 @@ static void
 read_reply(struct view *v, mailconn_protocol proto, const char *reply,
            size_t len)
 {
-	struct imap_acc acc = { ST_NONE, ST_NONE, 0, 0 };
+	struct imap_acc acc = { ST_NONE, ST_NONE, 0, 0, 0 };
 	memset(v, 0, sizeof *v);
 	v->basic = -1;
 	v->esc[0] = -1;
@@ -495,6 +505,8 @@ read_reply(struct view *v, mailconn_protocol proto, const char *reply,
 	}
 	if (acc.have_tagged)
 		v->status = acc.tagged;
+	else if (acc.continuation && !acc.bye)
+		v->status = ST_OK; /* the server asks for more: no verdict */
 	else if (acc.bye)
 		v->status = ST_BYE;
 	else
@@ -529,13 +541,15 @@ struct rule {
 	/* A credentials refusal that gives no reason: the provider rule may
 	 * turn it into APP_PASSWORD. */
 	int bare;
-	const char *pattern;
+	const char *const *patterns; /* any of them; NULL-terminated */
 };
 
-#define RULE(m, p, s, c, pat) \
-	{ M_##m, P_##p, s, MAILCONN_CAUSE_##c, 0, pat }
-#define BARE(m, p, s, pat) \
-	{ M_##m, P_##p, s, MAILCONN_CAUSE_AUTH_REJECTED, 1, pat }
+#define RULE(m, p, s, c, ...) \
+	{ M_##m, P_##p, s, MAILCONN_CAUSE_##c, 0, \
+	  (const char *const[]){ __VA_ARGS__, NULL } }
+#define BARE(m, p, s, ...) \
+	{ M_##m, P_##p, s, MAILCONN_CAUSE_AUTH_REJECTED, 1, \
+	  (const char *const[]){ __VA_ARGS__, NULL } }
 
 /*
  * First match wins, so the order is the policy: the most specific evidence
@@ -543,263 +557,179 @@ struct rule {
  * with one meaning. (3) Provider and server software phrases. (4) General
  * codes: a credentials code such as [AUTHENTICATIONFAILED] or 5.7.8 comes
  * after the phrases because servers put it on refusals that are not about
- * the password ("535 5.7.8 ... no mechanism available", R102). Step 5, the
- * protocol default, is default_cause() below.
+ * the password ("535 5.7.8 ... no mechanism available", R102). (5) The
+ * protocol's default for the step: imap_default() and smtp_default().
+ * Phrases are written as struct view stores the text: lower case, single
+ * spaces, hyphens as spaces. Rows R0xx refer to the shared corpus.
  */
 static const struct rule rules[] = {
-	/* 1. The reply names the remedy. */
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "application specific password"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "app specific password"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "app password"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "application password"),
-	/* Gmail's help link on 534-5.7.9 for a missing app password. */
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "invalidsecondfactor"),
+	/* ---- 1. The reply names the remedy. ---- */
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD,
+	     "application specific password", "app specific password",
+	     "app password", "application password",
+	     /* Gmail's help link on 534-5.7.9 for a missing app password */
+	     "invalidsecondfactor"),
 	/* QQ and NetEase: log in with the client "authorisation code"
-	 * (授权码), in UTF-8 or as GBK bytes straight off the wire (R054). */
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "authorization code"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "authorized code"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "\xe6\x8e\x88\xe6\x9d\x83\xe7\xa0\x81"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD, "\xca\xda\xc8\xa8\xc2\xeb"),
+	 * (授权码), in UTF-8 or as GBK bytes off the wire (R054). */
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_APP_PASSWORD,
+	     "authorization code", "authorized code",
+	     "\xe6\x8e\x88\xe6\x9d\x83\xe7\xa0\x81",
+	     "\xca\xda\xc8\xa8\xc2\xeb"),
 	/* Yahoo's code for the account password used where a generated app
-	 * password is required, whatever the text says (R040). */
+	 * password is required, whatever its text says (R040). */
 	RULE(PHRASE, SMTP, AT_LOGIN, AUTH_APP_PASSWORD, "#auth005"),
 	RULE(IMAP_CODE, IMAP, AT_ANY, AUTH_WEB_LOGIN_REQUIRED, "WEBALERT"),
-	/* Gmail: sign in on the web first; the text may be cut up by a long
-	 * URL, so the code decides (R007). */
+	/* Gmail: sign in on the web first. A long URL may cut up the text,
+	 * so the code decides (R007). */
 	RULE(ESC, SMTP, AT_LOGIN, AUTH_WEB_LOGIN_REQUIRED, "5.7.14"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_WEB_LOGIN_REQUIRED, "web login required"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_WEB_LOGIN_REQUIRED, "via your web browser"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_WEB_LOGIN_REQUIRED, "continuesignin"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_WEB_LOGIN_REQUIRED,
+	     "web login required", "via your web browser", "continuesignin"),
 	RULE(IMAP_CODE, IMAP, AT_ANY, AUTH_PRIVACY_REQUIRED, "PRIVACYREQUIRED"),
 	RULE(ESC, SMTP, AT_ANY, AUTH_PRIVACY_REQUIRED, "5.7.11"),
 	RULE(BASIC, SMTP, AT_ANY, AUTH_PRIVACY_REQUIRED, "538"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "must issue a starttls"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "starttls required"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "starttls is required"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "starttls first"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "requires starttls"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "plaintext auth"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "cleartext auth"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "clear text auth"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "encryption required"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "tls required"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "ssl required"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED, "secure connection required"),
-	RULE(PHRASE, BOTH, AT_ANY, TLS_VERSION, "tls 1.0"),
-	RULE(PHRASE, BOTH, AT_ANY, TLS_VERSION, "tls 1.1"),
-	RULE(PHRASE, BOTH, AT_ANY, TLS_VERSION, "tls version"),
-	RULE(PHRASE, BOTH, AT_ANY, TLS_VERSION, "support tls 1.2"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_PRIVACY_REQUIRED,
+	     "must issue a starttls", "starttls required",
+	     "starttls is required", "starttls first", "requires starttls",
+	     "plaintext auth", "cleartext auth", "clear text auth",
+	     "encryption required",
+	     "tls required", "ssl required", "secure connection required"),
+	RULE(PHRASE, BOTH, AT_ANY, TLS_VERSION,
+	     "tls 1.0", "tls 1.1", "tls version", "support tls 1.2"),
 
-	/* 2. Codes with one meaning (RFC 5530, RFC 3463/4954/5248). */
+	/* ---- 2. Codes with one meaning (RFC 5530, 3463, 4954, 5248). ---- */
 	RULE(IMAP_CODE, IMAP, AT_ANY, AUTH_TEMPORARY, "UNAVAILABLE"),
-	RULE(IMAP_CODE, IMAP, AT_LOGIN, AUTH_TEMPORARY, "SERVERBUG"),
-	RULE(IMAP_CODE, IMAP, AT_LOGIN, AUTH_TEMPORARY, "INUSE"),
+	RULE(IMAP_CODE, IMAP, AT_LOGIN, AUTH_TEMPORARY, "SERVERBUG", "INUSE"),
 	RULE(IMAP_CODE, IMAP, AT_LOGIN, AUTH_TOO_MANY_CONNECTIONS, "LIMIT"),
-	/* "Ask your administrator": not a verdict on the password, so the
-	 * step's non-credentials outcome (IMAP_AUTH at login). */
+	/* "Ask your administrator" is no verdict on the password: the step's
+	 * non-credentials outcome (IMAP_AUTH at login). */
 	RULE(IMAP_CODE, IMAP, AT_ANY, NONE, "CONTACTADMIN"),
-	RULE(IMAP_CODE, IMAP, AT_ANY, AUTH_REJECTED, "EXPIRED"),
-	RULE(IMAP_CODE, IMAP, AT_ANY, AUTH_REJECTED, "AUTHORIZATIONFAILED"),
-	RULE(IMAP_CODE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "NONEXISTENT"),
-	RULE(IMAP_CODE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "TRYCREATE"),
-	RULE(IMAP_CODE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "NOPERM"),
-	RULE(IMAP_CODE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "INUSE"),
-	RULE(IMAP_CODE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "OVERQUOTA"),
-	RULE(IMAP_CODE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "LIMIT"),
-	RULE(ESC, SMTP, AT_LOGIN, AUTH_NO_MECHANISM, "5.7.9"),
-	RULE(ESC, SMTP, AT_LOGIN, AUTH_NO_MECHANISM, "5.7.4"),
+	RULE(IMAP_CODE, IMAP, AT_ANY, AUTH_REJECTED,
+	     "EXPIRED", "AUTHORIZATIONFAILED"),
+	RULE(IMAP_CODE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE,
+	     "NONEXISTENT", "TRYCREATE", "NOPERM", "INUSE", "OVERQUOTA",
+	     "LIMIT"),
+	RULE(ESC, SMTP, AT_LOGIN, AUTH_NO_MECHANISM, "5.7.9", "5.7.4"),
 	RULE(ESC, SMTP, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "5.7.13"),
 
-	/* 3. Provider and server software phrases. */
+	/* ---- 3. Provider and server software phrases. ---- */
 	/* Microsoft 365: SMTP AUTH or basic authentication switched off for
 	 * the tenant or mailbox, or blocked by security defaults (R018). */
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "smtpclientauthentication is disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "smtp auth is disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "smtp authentication is disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "basic authentication is disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "basic auth is disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "basicauthblocked"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "did not meet the criteria to be authenticated"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "security defaults"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED,
+	     "smtpclientauthentication is disabled", "smtp auth is disabled",
+	     "smtp authentication is disabled",
+	     "basic authentication is disabled", "basic auth is disabled",
+	     "basicauthblocked",
+	     "did not meet the criteria to be authenticated",
+	     "security defaults"),
 	/* IMAP or SMTP switched off in the account's settings (Gmail's old
-	 * "not enabled for IMAP use", Yandex's conflated text, R014). */
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "imap is disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "imap access is disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "imap access disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "imap access is not enabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "imap access not allowed"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "imap is not enabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "not enabled for imap"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "enable imap"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "smtp access is disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "smtp access disabled"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "too many connections"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "too many simultaneous"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "too many concurrent"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "too many open connections"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "too many sessions"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "maximum number of connections"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "max connections"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "connection limit"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS, "mail_max_userip_connections"),
+	 * "not enabled for IMAP use"; Yandex's conflated text, R014). */
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_PROTOCOL_DISABLED,
+	     "imap is disabled", "imap access is disabled",
+	     "imap access disabled", "imap access is not enabled",
+	     "imap access not allowed", "imap is not enabled",
+	     "not enabled for imap", "enable imap", "smtp access is disabled",
+	     "smtp access disabled"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TOO_MANY_CONNECTIONS,
+	     "too many connections", "too many simultaneous",
+	     "too many concurrent", "too many open connections",
+	     "too many sessions", "maximum number of connections",
+	     "max connections", "connection limit",
+	     "mail_max_userip_connections"),
 	/* Throttles and outages: the password was not judged (R078, R088,
 	 * R094). Before the account phrases: "temporarily locked" passes. */
-	RULE(PHRASE, BOTH, AT_SEND, SEND_TEMPORARY, "sending limit"),
-	RULE(PHRASE, BOTH, AT_SEND, SEND_TEMPORARY, "rate limit"),
-	RULE(PHRASE, BOTH, AT_SEND, SEND_TEMPORARY, "try again later"),
-	RULE(PHRASE, BOTH, AT_SEND, SEND_TEMPORARY, "temporar"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "too many login attempts"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "too many failed"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "too many bad auth"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "too many authentication"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "too many invalid"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "try again later"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "try later"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "temporar"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "maintenance"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "server busy"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "server is busy"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "system busy"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "system is busy"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY, "bandwidth limit"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip not allowed"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip is not allowed"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip address not allowed"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip address is not allowed"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "not permitted from your ip"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "not allowed from your ip"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "not allowed from this ip"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip blocked"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip is blocked"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip address is blocked"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip address has been blocked"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "ip has been blocked"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "blocked ip"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "blacklisted"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "blocklisted"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "allow list"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "allowlist"),
-	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED, "whitelist"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account is disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account has been disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account is locked"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account locked"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account has been locked"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account is suspended"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account suspended"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account has been suspended"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account is blocked"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account has been blocked"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account is inactive"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "account is not active"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "user is disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED, "mailbox is disabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_REJECTED, "password has expired"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_REJECTED, "password expired"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_REJECTED, "password is expired"),
+	RULE(PHRASE, BOTH, AT_SEND, SEND_TEMPORARY,
+	     "sending limit", "rate limit", "try again later", "temporar"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_TEMPORARY,
+	     "too many login attempts", "too many failed", "too many bad auth",
+	     "too many authentication", "too many invalid", "try again later",
+	     "try later", "temporar", "maintenance", "server busy",
+	     "server is busy", "system busy", "system is busy",
+	     "bandwidth limit"),
+	RULE(PHRASE, BOTH, AT_ANY, AUTH_IP_BLOCKED,
+	     "ip not allowed", "ip is not allowed", "ip address not allowed",
+	     "ip address is not allowed", "not permitted from your ip",
+	     "not allowed from your ip", "not allowed from this ip",
+	     "ip blocked", "ip is blocked", "ip address is blocked",
+	     "ip address has been blocked", "ip has been blocked", "blocked ip",
+	     "blacklisted", "blocklisted", "allow list", "allowlist",
+	     "whitelist"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_ACCOUNT_DISABLED,
+	     "account is disabled", "account disabled",
+	     "account has been disabled", "account is locked", "account locked",
+	     "account has been locked", "account is suspended",
+	     "account suspended", "account has been suspended",
+	     "account is blocked", "account has been blocked",
+	     "account is inactive", "account is not active", "user is disabled",
+	     "mailbox is disabled"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_REJECTED,
+	     "password has expired", "password expired", "password is expired"),
 	/* Microsoft's 5.7.139 also covers a plain wrong password. */
 	BARE(PHRASE, BOTH, AT_LOGIN, "user credentials were incorrect"),
 	/* A mechanism mismatch: the password was never checked (R092, R102). */
-	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "no mechanism available"),
-	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "invalid authentication mechanism"),
-	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "unsupported authentication mechanism"),
-	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "unknown authentication mechanism"),
-	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "authentication mechanism not supported"),
-	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "mechanism not supported"),
-	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "unsupported mechanism"),
-	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "unrecognized authentication type"),
-	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "unrecognised authentication type"),
-	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "mechanism too weak"),
-	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM, "mechanism is too weak"),
+	RULE(PHRASE, BOTH, AT_CONNECT | AT_LOGIN, AUTH_NO_MECHANISM,
+	     "no mechanism available", "invalid authentication mechanism",
+	     "unsupported authentication mechanism",
+	     "unknown authentication mechanism",
+	     "authentication mechanism not supported",
+	     "mechanism not supported",
+	     "unsupported mechanism", "unrecognized authentication type",
+	     "unrecognised authentication type", "mechanism too weak",
+	     "mechanism is too weak"),
 	/* No login on this port at all (R099, R108). */
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "authentication not enabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "authentication is not enabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "auth not enabled"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "not advertised"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "authentication not available"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "authentication is not available"),
-	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED, "authentication not supported"),
-	/* Sending: who may send as whom (R038, R063, R103, R120). */
-	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "sender address rejected"),
-	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "not owned by"),
-	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "sendasdenied"),
-	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "send as denied"),
-	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "send as this sender"),
-	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "permission to send as"),
-	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "permissions to send as"),
-	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "not allowed to send as"),
-	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "not authorized to send as"),
-	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "sender not allowed"),
-	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "sender rejected"),
-	/* Zoho's words for a sender the account does not own (R063). */
-	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED, "relaying disallowed as"),
-	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relay access denied"),
-	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relaying denied"),
-	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relay denied"),
-	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relay not permitted"),
-	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relaying not permitted"),
-	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relaying not allowed"),
-	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "relaying disallowed"),
-	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "unable to relay"),
-	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "not permitted to relay"),
-	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED, "we do not relay"),
-	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "recipient address rejected"),
-	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "user unknown"),
-	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "unknown user"),
-	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "no such user"),
-	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "unknown recipient"),
-	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "recipient rejected"),
-	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "mailbox unavailable"),
-	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "mailbox not found"),
-	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "does not exist"),
-	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "mailbox full"),
-	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "mailbox is full"),
-	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "over quota"),
-	RULE(PHRASE, SMTP, AT_SEND, RECIPIENT_REJECTED, "quota exceeded"),
-	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "policy"),
-	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "spam"),
-	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "message rejected"),
-	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "content rejected"),
-	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "message too big"),
-	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "message size"),
-	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "size limit"),
-	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED, "too large"),
-	RULE(PHRASE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "doesn't exist"),
-	RULE(PHRASE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "does not exist"),
-	RULE(PHRASE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "no such mailbox"),
-	RULE(PHRASE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "mailbox not found"),
-	RULE(PHRASE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE, "unknown mailbox"),
+	RULE(PHRASE, BOTH, AT_LOGIN, AUTH_NOT_OFFERED,
+	     "authentication not enabled", "authentication is not enabled",
+	     "auth not enabled", "not advertised",
+	     "authentication not available", "authentication is not available",
+	     "authentication not supported"),
+	/* Sending: who may send as whom (R038, R103, R120), and Zoho's words
+	 * for a sender the account does not own (R063). */
+	RULE(PHRASE, SMTP, AT_SEND, SENDER_REJECTED,
+	     "sender address rejected", "not owned by", "sendasdenied",
+	     "send as denied", "send as this sender", "permission to send as",
+	     "permissions to send as", "not allowed to send as",
+	     "not authorized to send as", "sender not allowed",
+	     "sender rejected", "relaying disallowed as"),
+	RULE(PHRASE, SMTP, AT_SEND, RELAY_DENIED,
+	     "relay access denied", "relaying denied", "relay denied",
+	     "relay not permitted", "relaying not permitted",
+	     "relaying not allowed", "relaying disallowed", "unable to relay",
+	     "not permitted to relay", "we do not relay"),
+	/* At MAIL FROM these words are about the sender: the default. */
+	RULE(PHRASE, SMTP, AT(RCPT_TO) | AT(DATA) | AT(END_OF_DATA),
+	     RECIPIENT_REJECTED,
+	     "recipient address rejected", "user unknown", "unknown user",
+	     "no such user", "unknown recipient", "recipient rejected",
+	     "mailbox unavailable", "mailbox not found", "does not exist",
+	     "mailbox full", "mailbox is full", "over quota", "quota exceeded"),
+	RULE(PHRASE, SMTP, AT_SEND, MESSAGE_REJECTED,
+	     "policy", "spam", "message rejected", "content rejected",
+	     "message too big", "message size", "size limit", "too large"),
+	RULE(PHRASE, IMAP, AT_MAILBOX, MAILBOX_UNAVAILABLE,
+	     "doesn't exist", "does not exist", "no such mailbox",
+	     "mailbox not found", "unknown mailbox"),
 
-	/* 4. General codes; the enhanced code before the basic one. */
+	/* ---- 4. General codes; an enhanced code before a basic one. ---- */
 	BARE(IMAP_CODE, IMAP, AT_ANY, "AUTHENTICATIONFAILED"),
-	/* Microsoft: mostly a tenant or policy block (phrases above cover the
-	 * variants that say otherwise). */
+	/* Microsoft: mostly a tenant or policy block; the phrases above catch
+	 * the variants that say otherwise. */
 	RULE(ESC, SMTP, AT_LOGIN, AUTH_PROTOCOL_DISABLED, "5.7.139"),
-	BARE(ESC, SMTP, AT_LOGIN, "5.7.8"),
-	BARE(ESC, SMTP, AT_LOGIN, "5.7.0"),
-	BARE(ESC, SMTP, AT_LOGIN, "5.7.1"),
-	/* Exchange's "535 5.7.3 Authentication unsuccessful" (R020, R035). */
-	BARE(ESC, SMTP, AT_LOGIN, "5.7.3"),
+	/* 5.7.3 is Exchange's "Authentication unsuccessful" (R020, R035). */
+	BARE(ESC, SMTP, AT_LOGIN, "5.7.8", "5.7.0", "5.7.1", "5.7.3"),
 	/* Transient on AUTH is never a wrong password. */
 	RULE(ESC, SMTP, AT_LOGIN, AUTH_TEMPORARY, "4.x.x"),
 	RULE(BASIC, SMTP, AT_LOGIN, AUTH_TEMPORARY, "4xx"),
 	BARE(BASIC, SMTP, AT_LOGIN, "535"),
-	RULE(BASIC, SMTP, AT_LOGIN, AUTH_NO_MECHANISM, "534"),
-	RULE(BASIC, SMTP, AT_LOGIN, AUTH_NO_MECHANISM, "504"),
+	RULE(BASIC, SMTP, AT_LOGIN, AUTH_NO_MECHANISM, "534", "504"),
 	/* RFC 3207: 530 to AUTH means STARTTLS first. */
 	RULE(BASIC, SMTP, AT_LOGIN, AUTH_PRIVACY_REQUIRED, "530"),
-	RULE(BASIC, SMTP, AT_LOGIN, AUTH_NOT_OFFERED, "502"),
-	RULE(BASIC, SMTP, AT_LOGIN, AUTH_NOT_OFFERED, "503"),
-	/* RFC 4954: 530 to MAIL/RCPT means the session is not logged in:
+	RULE(BASIC, SMTP, AT_LOGIN, AUTH_NOT_OFFERED, "502", "503"),
+	/* RFC 4954: 530 to MAIL or RCPT means the session is not logged in:
 	 * no usable credentials reached the server (R047, R062). */
 	RULE(BASIC, SMTP, AT_SEND, AUTH_REJECTED, "530"),
 	RULE(BASIC, SMTP, AT_SEND, SEND_TEMPORARY, "4xx"),
-	RULE(ESC, SMTP, AT(MAIL_FROM), SENDER_REJECTED, "5.1.x"),
-	RULE(ESC, SMTP, AT(MAIL_FROM), SENDER_REJECTED, "5.7.1"),
+	RULE(ESC, SMTP, AT(MAIL_FROM), SENDER_REJECTED, "5.1.x", "5.7.1"),
 	RULE(ESC, SMTP, AT(RCPT_TO), RELAY_DENIED, "5.7.1"),
-	RULE(ESC, SMTP, AT(RCPT_TO), RECIPIENT_REJECTED, "5.1.x"),
-	RULE(ESC, SMTP, AT(RCPT_TO), RECIPIENT_REJECTED, "5.2.x"),
+	RULE(ESC, SMTP, AT(RCPT_TO), RECIPIENT_REJECTED, "5.1.x", "5.2.x"),
 	RULE(ESC, SMTP, AT_SEND, MESSAGE_REJECTED, "5.3.4"),
 };
 
@@ -862,19 +792,22 @@ first_rule(const struct view *v, mailconn_protocol proto,
 		if (!(r->protocols & pbit) || !(r->steps & sbit))
 			continue;
 		int hit = 0;
-		switch (r->match) {
-		case M_PHRASE:
-			hit = text_has(v, r->pattern);
-			break;
-		case M_IMAP_CODE:
-			hit = imap_has_code(v, r->pattern);
-			break;
-		case M_ESC:
-			hit = esc_matches(v->esc, r->pattern);
-			break;
-		case M_BASIC:
-			hit = basic_matches(v->basic, r->pattern);
-			break;
+		const char *const *pat;
+		for (pat = r->patterns; *pat && !hit; pat++) {
+			switch (r->match) {
+			case M_PHRASE:
+				hit = text_has(v, *pat);
+				break;
+			case M_IMAP_CODE:
+				hit = imap_has_code(v, *pat);
+				break;
+			case M_ESC:
+				hit = esc_matches(v->esc, *pat);
+				break;
+			case M_BASIC:
+				hit = basic_matches(v->basic, *pat);
+				break;
+			}
 		}
 		if (hit)
 			return r;
@@ -889,11 +822,13 @@ imap_default(enum mailconn__step step, enum imap_status st, int *bare)
 {
 	if (st == ST_BYE)
 		return step == MAILCONN__STEP_GREETING ?
-		       MAILCONN_CAUSE_GREETING_REJECTED : MAILCONN_CAUSE_SERVER_BYE;
+		       MAILCONN_CAUSE_GREETING_REJECTED :
+		       MAILCONN_CAUSE_SERVER_BYE;
 	switch (step) {
 	case MAILCONN__STEP_STARTTLS:
 		return st == ST_NO || st == ST_BAD ?
-		       MAILCONN_CAUSE_STARTTLS_REFUSED : MAILCONN_CAUSE_PROTOCOL_ERROR;
+		       MAILCONN_CAUSE_STARTTLS_REFUSED :
+		       MAILCONN_CAUSE_PROTOCOL_ERROR;
 	case MAILCONN__STEP_LOGIN:
 	case MAILCONN__STEP_AUTHENTICATE:
 		/* A NO without a code: the only verdict IMAP has is "no".
@@ -1127,7 +1062,8 @@ mailconn__classify(const struct mailconn__classify_input *in,
 		return;
 
 	mailconn_protocol proto = in->protocol == MAILCONN_PROTOCOL_SMTP ?
-	                          MAILCONN_PROTOCOL_SMTP : MAILCONN_PROTOCOL_IMAP;
+	                          MAILCONN_PROTOCOL_SMTP :
+	                          MAILCONN_PROTOCOL_IMAP;
 	enum mailconn__step step = in->step;
 	if ((unsigned)step >= MAILCONN__STEP_COUNT_)
 		step = MAILCONN__STEP_NONE;

@@ -92,6 +92,7 @@ typedef void (*mailconn__line_fn)(void *userdata, mailconn_direction dir,
 struct mailconn__engine_params {
 	enum mailconn__tls_mode tls_mode;
 	const char *host;            /* configured host name (provider recognition) */
+	int port;                    /* server port, for OAUTHBEARER; 0 if unknown */
 	const char *username;        /* login name (address or custom username) */
 	const char *password;        /* NULL when a token is used */
 	const char *oauth2_token;    /* NULL when a password is used */
@@ -103,6 +104,7 @@ struct mailconn__engine_params {
 	const char *rcpt_to;         /* the BCC address */
 	const char *message;         /* complete RFC 5322 message, CRLF line ends,
 	                              * not yet dot-stuffed */
+	int hold_before_send;        /* stop after AUTH until released */
 	/* Tests only: fixed SCRAM client nonce instead of a random one. */
 	const char *test_nonce;
 };

@@ -21,7 +21,7 @@ struct hint {
 #define HP(o, c, prov, text) { MAILCONN_##o, MAILCONN_CAUSE_##c, prov, text }
 
 static const struct hint hints[] = {
-	/* ---- Each outcome in general (what mailconn_error_hint shows). ---- */
+	/* ---- Each outcome in general (mailconn_error_hint). ---- */
 	H(IMAP_SETTINGS, NONE,
 	  "Check the IMAP server name and port (usually 993 with TLS, or 143 "
 	  "with STARTTLS) and the security setting. Make sure the server "
@@ -424,8 +424,10 @@ find(int outcome, mailconn_cause cause, const char *provider)
 		const struct hint *h = &hints[i];
 		if (h->outcome != outcome || h->cause != cause)
 			continue;
-		if (provider ? (h->provider && strcmp(h->provider, provider) == 0)
-		             : h->provider == NULL)
+		int same = provider ?
+		           h->provider && strcmp(h->provider, provider) == 0 :
+		           h->provider == NULL;
+		if (same)
 			return h->text;
 	}
 	return NULL;
@@ -435,7 +437,8 @@ const char *
 mailconn__hint(mailconn_error outcome, mailconn_cause cause,
                const char *provider)
 {
-	if (outcome < MAILCONN_IMAP_SETTINGS || outcome > MAILCONN_UNTRUSTED_CERT)
+	if (outcome < MAILCONN_IMAP_SETTINGS ||
+	    outcome > MAILCONN_UNTRUSTED_CERT)
 		return "";
 	const char *t = NULL;
 	/*

@@ -38,6 +38,7 @@ enum expect {
 enum run_state {
 	RS_RUN,
 	RS_TLS_WAIT,    /* STARTTLS accepted; the driver does the handshake */
+	RS_HELD,        /* logged in; the send waits for mailconn__smtp_release */
 	RS_DONE,
 	RS_FAILED
 };
@@ -503,10 +504,8 @@ begin_auth(struct mailconn__smtp *e)
 	int oauth = e->mech == MAILCONN__MECH_XOAUTH2 ||
 	            e->mech == MAILCONN__MECH_OAUTHBEARER;
 	const char *secret = oauth ? e->p.oauth2_token : e->p.password;
-	/* The engine parameters carry no port, and RFC 7628 makes it
-	 * optional, so OAUTHBEARER goes without one. */
 	e->sasl = mailconn__sasl_new(e->mech, e->p.username, secret, e->p.host,
-	                             0, have_binding ? &e->cb : NULL,
+	                             e->p.port, have_binding ? &e->cb : NULL,
 	                             e->p.test_nonce);
 	if (!e->sasl) {
 		fail_nomem(e);
@@ -619,6 +618,11 @@ on_auth(struct mailconn__smtp *e, int code)
 			return;
 		}
 		drop_sasl(e);
+		/* Overlapped mode: the test message waits until IMAP passed. */
+		if (e->p.hold_before_send) {
+			e->rs = RS_HELD;
+			return;
+		}
 		begin_send(e);
 		return;
 	}
@@ -918,7 +922,9 @@ mailconn__smtp_feed(struct mailconn__smtp *e, const char *data, size_t len)
 {
 	if (len)
 		e->got_input = 1;
-	while (len > 0 && e->rs == RS_RUN) {
+	/* While held nothing is outstanding, so any line is unsolicited and
+	 * fails as such in handle_line. */
+	while (len > 0 && (e->rs == RS_RUN || e->rs == RS_HELD)) {
 		const char *nl = memchr(data, '\n', len);
 		size_t n = nl ? (size_t)(nl - data) : len;
 		if (mailconn__buf_append(&e->line, data, n)) {
@@ -960,11 +966,26 @@ mailconn__smtp_eof(struct mailconn__smtp *e)
 		e->rs = RS_DONE;
 		return;
 	}
-	if (e->rs == RS_TLS_WAIT)
+	if (e->rs == RS_TLS_WAIT || e->rs == RS_HELD)
 		e->rs = RS_RUN;
 	fail(e, stage_outcome(e), MAILCONN_CAUSE_CONNECTION_CLOSED,
 	     "the server closed the connection%s",
 	     e->got_input ? "" : " without a greeting");
+}
+
+int
+mailconn__smtp_held(const struct mailconn__smtp *e)
+{
+	return e->rs == RS_HELD;
+}
+
+void
+mailconn__smtp_release(struct mailconn__smtp *e)
+{
+	if (e->rs != RS_HELD)
+		return;
+	e->rs = RS_RUN;
+	begin_send(e);
 }
 
 size_t

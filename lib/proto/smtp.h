@@ -22,6 +22,12 @@ void mailconn__smtp_output_done(struct mailconn__smtp *e, size_t n);
 void mailconn__smtp_tls_started(struct mailconn__smtp *e,
                                 const struct mailconn__channel_binding *cb);
 
+/* With params.hold_before_send, the engine stops after a successful AUTH
+ * (held == 1; it still reads, so a hang-up is noticed) until released,
+ * then sends the test message. */
+int mailconn__smtp_held(const struct mailconn__smtp *e);
+void mailconn__smtp_release(struct mailconn__smtp *e);
+
 /* Stage now running (3, 4 or 5). */
 mailconn_stage mailconn__smtp_stage(const struct mailconn__smtp *e);
 const struct mailconn__failure *mailconn__smtp_failure(const struct mailconn__smtp *e);

@@ -45,6 +45,7 @@ struct setup {
 	long imap_port, smtp_port;
 	int imap_security, smtp_security;
 	int allow_untrusted;
+	int overlap;
 	long stage_timeout_ms;
 	const char *ca_file;
 };
@@ -122,6 +123,7 @@ make_config(const struct setup *s, struct result *r)
 	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_SMTP_SECURITY, s->smtp_security), MAILCONN_OK);
 	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_STAGE_TIMEOUT_MS, s->stage_timeout_ms), MAILCONN_OK);
 	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_ALLOW_UNTRUSTED_CERT, s->allow_untrusted), MAILCONN_OK);
+	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_OVERLAP, s->overlap), MAILCONN_OK);
 	if (s->ca_file)
 		CHECK_INT(mailconn_config_set_string(cfg, MAILCONN_OPT_CA_FILE, s->ca_file), MAILCONN_OK);
 	if (s->username)
@@ -167,7 +169,7 @@ check_no_secret(const struct result *r, const char *secret)
 }
 
 static void
-run_case(const char *name, const struct setup *s, struct result *r)
+run_once(const char *name, const struct setup *s, struct result *r)
 {
 	memset(r, 0, sizeof *r);
 	mailconn_config *cfg = make_config(s, r);
@@ -182,8 +184,27 @@ run_case(const char *name, const struct setup *s, struct result *r)
 	check_no_secret(r, s->password);
 	if (s->smtp_password)
 		check_no_secret(r, s->smtp_password);
-	printf("%-28s %s/%s stage %d  %s\n", name, mailconn_error_name(r->outcome),
-	       mailconn_cause_name(r->cause), (int)r->stage, r->detail);
+	printf("%-28s %s%s/%s stage %d  %s\n", name, s->overlap ? "[overlap] " : "",
+	       mailconn_error_name(r->outcome), mailconn_cause_name(r->cause),
+	       (int)r->stage, r->detail);
+}
+
+/* Every case runs sequentially and again in overlapped mode: both must
+ * report the same outcome, cause and stage (the earliest failing stage
+ * wins, whichever connection finished first). */
+static void
+run_case(const char *name, const struct setup *s, struct result *r)
+{
+	static struct result overlapped;
+	struct setup o = *s;
+	o.overlap = 1;
+	run_once(name, &o, &overlapped);
+	run_once(name, s, r);
+	CHECK_STR(mailconn_error_name(overlapped.outcome), mailconn_error_name(r->outcome));
+	CHECK_STR(mailconn_cause_name(overlapped.cause), mailconn_cause_name(r->cause));
+	CHECK_INT(overlapped.stage, r->stage);
+	for (int i = 1; i <= 2; i++)
+		CHECK_INT(overlapped.passed[i], r->passed[i]);
 }
 
 /* Wait (bounded) until a file holding `needle` lands in Maildir/new. The
@@ -347,6 +368,15 @@ test_network_settings(void)
 	CHECK_STR(mailconn_error_name(r.outcome), "SMTP_SETTINGS");
 	CHECK_STR(mailconn_cause_name(r.cause), "TLS_MODE_MISMATCH");
 	CHECK_INT(r.stage, MAILCONN_STAGE_SMTP_CONNECT);
+
+	/* Both broken: SMTP's instant failure must not hide IMAP's (in
+	 * overlapped mode SMTP usually fails first). */
+	s = default_setup();
+	s.smtp_security = MAILCONN_SECURITY_TLS;
+	s.password = "wrong-password-3";
+	run_case("both broken", &s, &r);
+	CHECK_STR(mailconn_error_name(r.outcome), "UNAUTHORIZED");
+	CHECK_INT(r.stage, MAILCONN_STAGE_IMAP_LOGIN);
 }
 
 static void
