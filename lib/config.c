@@ -18,6 +18,7 @@
 
 #include "core/buf.h"
 #include "private.h"
+#include "tls.h"
 
 enum value_kind {
 	KIND_TEXT,      /* free text without CR/LF */
@@ -120,6 +121,8 @@ mailconn_config_new(void)
 void
 mailconn__config_clear(struct mailconn_config *cfg)
 {
+	mailconn__trust_unref(cfg->trust);
+	cfg->trust = NULL;
 	for (int i = 0; i < MAILCONN__STR_COUNT; i++) {
 		mailconn__free_secret(cfg->str[i]);
 		cfg->str[i] = NULL;
@@ -141,6 +144,7 @@ mailconn__config_copy(struct mailconn_config *dst,
                       const struct mailconn_config *src)
 {
 	*dst = *src;
+	dst->trust = NULL;          /* a session holds its own reference */
 	for (int i = 0; i < MAILCONN__STR_COUNT; i++) {
 		dst->str[i] = NULL;
 		if (src->str[i] && !(dst->str[i] = strdup(src->str[i])))
@@ -311,6 +315,10 @@ mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
 	if (!value || !value[0]) {
 		mailconn__free_secret(*slot);
 		*slot = NULL;
+		if (d->kind == KIND_FILE || d->kind == KIND_DIR) {
+			mailconn__trust_unref(cfg->trust);
+			cfg->trust = NULL;
+		}
 		return MAILCONN_OK;
 	}
 	size_t len = strlen(value);
@@ -363,6 +371,10 @@ mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
 		return MAILCONN_E_NOMEM;
 	mailconn__free_secret(*slot);
 	*slot = copy;
+	if (d->kind == KIND_FILE || d->kind == KIND_DIR) {
+		mailconn__trust_unref(cfg->trust);   /* trust changed: rebuild */
+		cfg->trust = NULL;
+	}
 	return MAILCONN_OK;
 }
 

@@ -12,6 +12,8 @@
 #define MAILCONN__STR_COUNT 17
 #define MAILCONN__INT_COUNT 8
 
+struct mailconn__trust;
+
 struct mailconn_config {
 	char *str[MAILCONN__STR_COUNT];
 	int64_t num[MAILCONN__INT_COUNT];
@@ -21,6 +23,9 @@ struct mailconn_config {
 	mailconn_transcript_fn transcript;
 	void *transcript_userdata;
 	char error[256];              /* why the last setter failed */
+	/* Credentials built for the first session, shared by later ones
+	 * until a trust option changes. */
+	struct mailconn__trust *trust;
 };
 
 /* Options whose values are secret and must be wiped. */

@@ -71,7 +71,7 @@ struct mailconn_session {
 	struct mailconn_config cfg;
 	int epoll_fd;
 	int overlap;
-	gnutls_certificate_credentials_t creds;
+	struct mailconn__trust *trust;
 	char imap_ascii[256], smtp_ascii[256];
 
 	enum phase phase;
@@ -342,7 +342,7 @@ start_track(struct track *t, int64_t now)
 	p.address = mailconn__config_str(&s->cfg, imap ? MAILCONN_OPT_IMAP_ADDRESS
 	                                              : MAILCONN_OPT_SMTP_ADDRESS);
 	p.security = mailconn__config_security(&s->cfg, t->protocol);
-	p.creds = s->creds;
+	p.creds = mailconn__trust_creds(s->trust);
 	p.allow_untrusted = (int)mailconn__config_int(&s->cfg,
 	                                              MAILCONN_OPT_ALLOW_UNTRUSTED_CERT);
 	p.epoll_fd = s->epoll_fd;
@@ -597,15 +597,19 @@ mailconn_session_new(const mailconn_config *cfg, mailconn_session **out)
 		mailconn_session_free(s);
 		return MAILCONN_E_SYSTEM;
 	}
-	char detail[256];
-	if (mailconn__tls_creds_new(&s->creds,
-	                            mailconn__config_str(cfg, MAILCONN_OPT_CA_FILE),
-	                            mailconn__config_str(cfg, MAILCONN_OPT_CA_PATH),
-	                            detail, sizeof detail) != 0) {
-		snprintf(writable->error, sizeof writable->error, "%s", detail);
-		mailconn_session_free(s);
-		return MAILCONN_E_INVALID_CONFIG;
+	if (!writable->trust) {
+		char detail[256];
+		writable->trust = mailconn__trust_new(
+			mailconn__config_str(cfg, MAILCONN_OPT_CA_FILE),
+			mailconn__config_str(cfg, MAILCONN_OPT_CA_PATH),
+			detail, sizeof detail);
+		if (!writable->trust) {
+			snprintf(writable->error, sizeof writable->error, "%s", detail);
+			mailconn_session_free(s);
+			return MAILCONN_E_INVALID_CONFIG;
+		}
 	}
+	s->trust = mailconn__trust_ref(writable->trust);
 	if (build_message(s) != 0) {
 		snprintf(writable->error, sizeof writable->error,
 		         "the test message cannot be built from subject and body");
@@ -625,8 +629,7 @@ mailconn_session_free(mailconn_session *s)
 	close_track(&s->smtp);
 	free(s->imap.failure);
 	free(s->smtp.failure);
-	if (s->creds)
-		gnutls_certificate_free_credentials(s->creds);
+	mailconn__trust_unref(s->trust);
 	if (s->epoll_fd >= 0)
 		close(s->epoll_fd);
 	for (int i = 0; i < N_STAGES; i++)

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,52 @@ mailconn__tls_creds_new(gnutls_certificate_credentials_t *out,
 	}
 	*out = c;
 	return 0;
+}
+
+struct mailconn__trust {
+	atomic_int refs;
+	gnutls_certificate_credentials_t creds;
+};
+
+struct mailconn__trust *
+mailconn__trust_new(const char *ca_file, const char *ca_path, char *detail,
+                    size_t detail_size)
+{
+	struct mailconn__trust *t = calloc(1, sizeof *t);
+	if (!t) {
+		snprintf(detail, detail_size, "out of memory");
+		return NULL;
+	}
+	if (mailconn__tls_creds_new(&t->creds, ca_file, ca_path, detail,
+	                            detail_size) != 0) {
+		free(t);
+		return NULL;
+	}
+	atomic_init(&t->refs, 1);
+	return t;
+}
+
+struct mailconn__trust *
+mailconn__trust_ref(struct mailconn__trust *t)
+{
+	if (t)
+		atomic_fetch_add(&t->refs, 1);
+	return t;
+}
+
+void
+mailconn__trust_unref(struct mailconn__trust *t)
+{
+	if (t && atomic_fetch_sub(&t->refs, 1) == 1) {
+		gnutls_certificate_free_credentials(t->creds);
+		free(t);
+	}
+}
+
+gnutls_certificate_credentials_t
+mailconn__trust_creds(const struct mailconn__trust *t)
+{
+	return t->creds;
 }
 
 /* Transport callbacks over the raw fd, so the first bytes can be kept for

@@ -41,7 +41,7 @@ static const struct {
 	{ "smtp.protonmail.ch", "127.0.0.1", "smtp.protonmail.ch" },
 	{ "IONOS", "imap.ionos.com", "smtp.ionos.com" },
 	{ "Gmail", "imap.gmail.com", "smtp.gmail.com" },
-	/* Hosted Microsoft only; on-premises Exchange is somebody's own host. */
+	/* Hosted Microsoft only: on-premises Exchange is its owner's host. */
 	{ "Outlook.com", "outlook.office365.com", "smtp.office365.com" },
 	{ "Office 365", "outlook.office365.com", "smtp.office365.com" },
 	{ "Yahoo", "imap.mail.yahoo.com", "smtp.mail.yahoo.com" },
@@ -148,10 +148,11 @@ run_row(char *line, int *rows)
 	const char *provider = col[3], *expected = col[5];
 	char *wire = col[4];
 
-	mailconn_protocol proto = strcmp(protocol, "imap") == 0 ?
-	                          MAILCONN_PROTOCOL_IMAP :
-	                          strcmp(protocol, "smtp") == 0 ?
-	                          MAILCONN_PROTOCOL_SMTP : MAILCONN_PROTOCOL_NONE;
+	mailconn_protocol proto = MAILCONN_PROTOCOL_NONE;
+	if (strcmp(protocol, "imap") == 0)
+		proto = MAILCONN_PROTOCOL_IMAP;
+	else if (strcmp(protocol, "smtp") == 0)
+		proto = MAILCONN_PROTOCOL_SMTP;
 	enum mailconn__step step = mailconn__step_from_name(stage);
 	if (proto == MAILCONN_PROTOCOL_NONE || step == MAILCONN__STEP_NONE) {
 		printf("FAIL %s unknown protocol %s or stage %s\n", id,
@@ -193,7 +194,7 @@ main(int argc, char **argv)
 	if ((!path || !*path) && argc > 1)
 		path = argv[1];
 	if (!path || !*path) {
-		fprintf(stderr, "set MAILCONN_CORPUS or pass the corpus path\n");
+		fprintf(stderr, "set MAILCONN_CORPUS or pass its path\n");
 		return 1;
 	}
 	size_t len = 0;
