@@ -36,7 +36,8 @@ struct account {
 static void
 usage(FILE *out)
 {
-	fputs("usage: poll-many [--OPTION VALUE]... ADDRESS=PASSWORD_VAR[:EXPECTED]...\n"
+	fputs("usage: poll-many [--OPTION VALUE]... "
+	      "ADDRESS=PASSWORD_VAR[:EXPECTED]...\n"
 	      "  --OPTION is any libmailconn option name with '-' for '_', e.g.\n"
 	      "  --imap-host, --imap-port, --imap-security tls|starttls|plain|auto,\n"
 	      "  --smtp-host, --smtp-port, --smtp-security, --bcc, --ca-file.\n"
