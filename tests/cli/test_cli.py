@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""mailconn-check is a contract others script against: its JSON fields,
+its exit codes and its usage errors are checked here against the real
+Dovecot and Postfix that tests/servers/mailservers.py starts."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "servers"))
+import mailservers  # noqa: E402
+
+CHECK = os.environ.get("MAILCONN_CHECK",
+                       os.path.join(HERE, "..", "..", "build", "examples",
+                                    "mailconn-check"))
+EIGHT = {"IMAP_SETTINGS", "IMAP_AUTH", "IMAP_VALIDATION", "SMTP_SETTINGS",
+         "TEST_SEND", "UNAUTHORIZED", "APP_PASSWORD", "UNTRUSTED_CERT"}
+STAGE_NAMES = ["imap_connect", "imap_login", "smtp_connect", "smtp_login",
+               "test_send"]
+
+
+@pytest.fixture(scope="module")
+def servers():
+    try:
+        s = mailservers.MailServers()
+        s.start()
+    except mailservers.MailServersUnavailable as e:
+        pytest.skip(str(e))
+    try:
+        yield s.env
+    finally:
+        s.stop()
+
+
+def base_args(env, **override):
+    args = {
+        "--email": env["MAILCONN_TEST_USER"],
+        "--password-env": "CLI_TEST_PASSWORD",
+        "--imap-host": env["MAILCONN_TEST_HOSTNAME"],
+        "--imap-port": env["MAILCONN_TEST_IMAP_TLS_PORT"],
+        "--smtp-host": env["MAILCONN_TEST_HOSTNAME"],
+        "--smtp-port": env["MAILCONN_TEST_SMTP_STARTTLS_PORT"],
+        "--smtp-security": "starttls",
+        "--bcc": env["MAILCONN_TEST_BCC"],
+        "--ca-file": env["MAILCONN_TEST_CA_FILE"],
+    }
+    args.update(override)
+    out = []
+    for k, v in args.items():
+        if v is None:
+            continue
+        out += [k] if v is True else [k, str(v)]
+    return out
+
+
+def run(env, *extra, password=None, **override):
+    environ = dict(os.environ)
+    environ["CLI_TEST_PASSWORD"] = password or env["MAILCONN_TEST_PASSWORD"]
+    proc = subprocess.run([CHECK] + base_args(env, **override) + list(extra),
+                          capture_output=True, env=environ, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    return proc
+
+
+def run_json(env, *extra, **kw):
+    proc = run(env, "--json", *extra, **kw)
+    doc = json.loads(proc.stdout.decode("utf-8"))
+    validate(doc)
+    return proc.returncode, doc
+
+
+def validate(doc):
+    """The documented shape, for success and failure alike."""
+    assert set(doc) >= {"error", "stage", "stage_name", "cause",
+                        "server_reply", "detail", "hint", "stages"}
+    assert doc["error"] is None or doc["error"] in EIGHT
+    assert doc["stage"] in range(1, 6)
+    assert doc["stage_name"] == STAGE_NAMES[doc["stage"] - 1]
+    assert len(doc["stages"]) == 5
+    for i, st in enumerate(doc["stages"], 1):
+        assert st["stage"] == i and st["name"] == STAGE_NAMES[i - 1]
+        assert st["status"] in ("passed", "failed", "not_run")
+        assert isinstance(st["ms"], int)
+        assert isinstance(st["capabilities"], list)
+        for key in ("address", "tls_version", "tls_cipher", "cert_sha256",
+                    "mechanism", "message_id"):
+            assert st[key] is None or isinstance(st[key], str)
+    if doc["error"] is None:
+        assert doc["stage"] == 5
+        assert all(st["status"] == "passed" for st in doc["stages"])
+    else:
+        assert doc["stages"][doc["stage"] - 1]["status"] == "failed"
+        assert doc["hint"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_success_json(servers):
+    rc, doc = run_json(servers)
+    assert rc == 0
+    assert doc["error"] is None
+    imap, _, smtp, smtp_login, send = doc["stages"]
+    assert imap["address"].startswith("127.0.0.1:")
+    assert imap["tls_version"].startswith("TLS1.")
+    assert len(imap["cert_sha256"]) == 95
+    assert "IMAP4rev1" in imap["capabilities"]
+    assert any(c.startswith("AUTH") for c in smtp["capabilities"])
+    assert smtp_login["mechanism"]
+    assert send["message_id"]
+
+
+def test_success_human_ascii_when_piped(servers):
+    proc = run(servers)
+    out = proc.stdout.decode("utf-8")
+    assert proc.returncode == 0
+    assert out.count("[ok]") == 5
+    # Not a terminal: no UTF-8 check marks.
+    assert "\u2713" not in out
+    assert "All five stages passed" in out
+
+
+def test_overlap_flag(servers):
+    rc, doc = run_json(servers, "--overlap")
+    assert rc == 0 and doc["error"] is None
+
+
+@pytest.mark.parametrize("case, override, password, error, stage, cause", [
+    ("wrong password", {}, "not-the-password", "UNAUTHORIZED", 2,
+     "AUTH_REJECTED"),
+    ("closed port", {"--imap-port": "CLOSED"}, None, "IMAP_SETTINGS", 1,
+     "CONNECT_REFUSED"),
+    ("smtp tls on plaintext port", {"--smtp-security": "tls"}, None,
+     "SMTP_SETTINGS", 3, "TLS_MODE_MISMATCH"),
+    ("relay denied", {"--bcc": "someone@example.org"}, None, "TEST_SEND", 5,
+     "RELAY_DENIED"),
+    ("untrusted certificate", {"--ca-file": None}, None, "UNTRUSTED_CERT", 1,
+     "CERT_UNTRUSTED"),
+    # Plaintext chosen explicitly works (Dovecot counts a loopback client
+    # as secure), and then no TLS is reported for the stage.
+    ("explicit plaintext imap", {"--imap-security": "plain",
+                                 "--imap-port": "STARTTLS"},
+     None, None, None, None),
+])
+def test_failure_json(servers, case, override, password, error, stage, cause):
+    override = dict(override)
+    if override.get("--imap-port") == "CLOSED":
+        override["--imap-port"] = free_port()
+    if override.get("--imap-port") == "STARTTLS":
+        override["--imap-port"] = servers["MAILCONN_TEST_IMAP_STARTTLS_PORT"]
+    rc, doc = run_json(servers, password=password, **override)
+    if error is None:
+        assert rc == 0 and doc["error"] is None, doc
+        assert doc["stages"][0]["tls_version"] is None
+        assert doc["stages"][2]["tls_version"].startswith("TLS1.")
+        return
+    assert rc == 1, doc
+    assert doc["error"] == error, doc
+    assert doc["stage"] == stage
+    assert doc["cause"] == cause
+    for st in doc["stages"][stage:]:
+        assert st["status"] == "not_run"
+
+
+def test_password_never_printed(servers):
+    secret = "Cli-Secret-Value-42"
+    proc = run(servers, "--json", "--verbose", password=secret)
+    assert proc.returncode == 1
+    assert secret.encode() not in proc.stdout
+    assert secret.encode() not in proc.stderr
+    assert b"[redacted]" in proc.stderr
+
+
+@pytest.mark.parametrize("args, names", [
+    (["--imap-port", "70000"], "--imap-port"),
+    (["--imap-port", "x"], "--imap-port"),
+    (["--imap-security", "ssl"], "--imap-security"),
+    (["--email", "no-at-sign"], "--email"),
+    (["--bcc", "a@b.example\r\nRCPT TO:<x@y.z>"], "--bcc"),
+    (["--imap-host", "exa mple.com"], "--imap-host"),
+    (["--resolve", "nonsense"], "--resolve"),
+    (["--no-such-option"], "--no-such-option"),
+    (["--timeout", "0"], "--timeout"),
+])
+def test_usage_errors(servers, args, names):
+    proc = run(servers, *args)
+    assert proc.returncode == 2
+    assert names.encode() in proc.stderr
+    assert proc.stdout == b""
+
+
+def test_password_env_missing(servers):
+    environ = {k: v for k, v in os.environ.items() if k != "NOT_SET_VAR"}
+    proc = subprocess.run([CHECK] + base_args(servers, **{
+        "--password-env": "NOT_SET_VAR"}), capture_output=True, env=environ,
+        stdin=subprocess.DEVNULL, timeout=60)
+    assert proc.returncode == 2
+    assert b"--password-env" in proc.stderr
+
+
+def test_password_file(servers, tmp_path):
+    f = tmp_path / "pw"
+    f.write_text(servers["MAILCONN_TEST_PASSWORD"] + "\n")
+    rc, doc = run_json(servers, **{"--password-env": None,
+                                   "--password-file": str(f)})
+    assert rc == 0 and doc["error"] is None
