@@ -190,6 +190,45 @@ test_refused_is_immediate(void)
 	mailconn_session_free(s);
 }
 
+/* With the slow-resolver shim preloaded, a lookup takes a second; the
+ * session must keep returning at once and wake when the answer is in. */
+static void
+test_slow_dns(void)
+{
+	if (!getenv("MAILCONN_SLOW_RESOLVER")) {
+		printf("slow dns: shim not preloaded, case not run\n");
+		return;
+	}
+	mailconn_config *cfg = config_for(143, 60000);
+	CHECK_INT(mailconn_config_set_string(cfg, MAILCONN_OPT_IMAP_HOST,
+	                                     "imap.slow.test"), 0);
+	mailconn_session *s = NULL;
+	CHECK_INT(mailconn_session_new(cfg, &s), MAILCONN_OK);
+	mailconn_config_free(cfg);
+	long long start = now_ms(), longest = 0;
+	int steps = 0;
+	mailconn_state st;
+	do {
+		long long t0 = now_ms();
+		st = mailconn_session_step(s);
+		if (now_ms() - t0 > longest)
+			longest = now_ms() - t0;
+		steps++;
+		if (st == MAILCONN_PENDING) {
+			struct pollfd pfd = { .fd = mailconn_session_fd(s), .events = POLLIN };
+			poll(&pfd, 1, mailconn_session_timeout_ms(s));
+		}
+	} while (st == MAILCONN_PENDING && steps < 1000);
+	long long elapsed = now_ms() - start;
+	printf("slow dns: %d steps, longest %lld ms, answer after %lld ms\n",
+	       steps, longest, elapsed);
+	CHECK_STR(mailconn_cause_name(mailconn_session_cause(s)), "DNS_NOT_FOUND");
+	CHECK(elapsed >= 1000);        /* the shim really was in the way */
+	CHECK(longest < 200);          /* but no step waited for it */
+	CHECK(steps < 20);             /* and the loop slept, woken by the pipe */
+	mailconn_session_free(s);
+}
+
 int
 main(void)
 {
@@ -197,5 +236,6 @@ main(void)
 	test_spurious_steps();
 	test_many_sessions_one_thread();
 	test_refused_is_immediate();
+	test_slow_dns();
 	return check_finish();
 }
