@@ -68,6 +68,7 @@ struct mailconn__conn {
 	unsigned watched;               /* epoll events registered for fd */
 	struct mailconn__tls *tls;
 	unsigned tls_wait;
+	int last_tls_error;
 	int saw_first_input;
 
 	struct mailconn__imap *imap;
@@ -469,6 +470,41 @@ plaintext_protocol(const unsigned char *b, size_t n)
 	return NULL;
 }
 
+/* A fatal alert from the server says why it ended TLS; the ones a user
+ * can act on get their own words. 1 when it was handled. */
+static int
+tls_alert_failure(struct mailconn__conn *c, int rc)
+{
+	if (rc != GNUTLS_E_FATAL_ALERT_RECEIVED &&
+	    rc != GNUTLS_E_CERTIFICATE_REQUIRED)
+		return 0;
+	int alert = rc == GNUTLS_E_CERTIFICATE_REQUIRED
+	            ? GNUTLS_A_CERTIFICATE_REQUIRED : mailconn__tls_alert(c->tls);
+	const char *name = gnutls_alert_get_name((gnutls_alert_description_t)alert);
+	mailconn_error outcome = is_imap(c) ? MAILCONN_IMAP_VALIDATION
+	                                    : MAILCONN_SMTP_SETTINGS;
+	switch (alert) {
+	case GNUTLS_A_PROTOCOL_VERSION:
+	case GNUTLS_A_INSUFFICIENT_SECURITY:
+	case GNUTLS_A_HANDSHAKE_FAILURE:
+		fail(c, outcome, MAILCONN_CAUSE_TLS_VERSION,
+		     "the server refused TLS 1.2 and 1.3 with secure ciphers "
+		     "(alert: %s); it may only speak outdated TLS", name ? name : "?");
+		return 1;
+	case GNUTLS_A_CERTIFICATE_REQUIRED:
+	case GNUTLS_A_BAD_CERTIFICATE:
+		fail(c, outcome, MAILCONN_CAUSE_TLS_HANDSHAKE,
+		     "the server requires a TLS client certificate (alert: %s), "
+		     "which this check does not send", name ? name : "?");
+		return 1;
+	default:
+		fail(c, outcome, MAILCONN_CAUSE_TLS_HANDSHAKE,
+		     "the server ended the TLS session with alert: %s",
+		     name ? name : "?");
+		return 1;
+	}
+}
+
 static void
 handshake_failed(struct mailconn__conn *c, int rc)
 {
@@ -487,6 +523,8 @@ handshake_failed(struct mailconn__conn *c, int rc)
 			c->failure.cause = MAILCONN_CAUSE_WRONG_PROTOCOL;
 		return;
 	}
+	if (tls_alert_failure(c, rc))
+		return;
 	if (rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
 	    rc == GNUTLS_E_NO_CIPHER_SUITES || rc == GNUTLS_E_INSUFFICIENT_SECURITY ||
 	    rc == GNUTLS_E_NO_PRIORITIES_WERE_SET ||
@@ -555,6 +593,7 @@ transport_read(struct mailconn__conn *c, char *buf, size_t len, const char **err
 		if (n == GNUTLS_E_PREMATURE_TERMINATION)
 			return 0;
 		if (n < 0) {
+			c->last_tls_error = (int)n;
 			*err = gnutls_strerror((int)n);
 			return -2;
 		}
@@ -608,6 +647,10 @@ run_engine(struct mailconn__conn *c)
 				return;
 			}
 			if (n < 0) {
+				/* TLS 1.3 servers reject a missing client
+				 * certificate after the handshake, on first read. */
+				if (c->tls && tls_alert_failure(c, c->last_tls_error))
+					return;
 				fail(c, transport_outcome(c, mailconn__conn_stage(c)),
 				     MAILCONN_CAUSE_NETWORK_ERROR, "reading from %s failed: %s",
 				     c->address, err);

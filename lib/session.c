@@ -21,6 +21,7 @@
 
 #include "conn.h"
 #include "core/buf.h"
+#include "core/scrub.h"
 #include "core/text.h"
 #include "private.h"
 #include "proto/classify.h"
@@ -86,8 +87,25 @@ struct mailconn_session {
 	mailconn_stage final_stage;
 	mailconn_cause cause;
 	mailconn_protocol failed_protocol;
-	struct mailconn__buf reply, detail, hint, line;
+	struct mailconn__buf reply, detail, hint, line, scrubbed;
+	/* The secrets, raw and as base64, to strip from anything a server
+	 * says before it is shown: servers quote failed commands back. */
+	struct mailconn__scrub secrets;
 };
+
+/* Sanitise server text for a caller, with every secret removed first. */
+static void
+show(struct mailconn_session *s, const char *text, size_t len,
+     int keep_newlines, size_t max, struct mailconn__buf *out)
+{
+	mailconn__buf_clear(&s->scrubbed);
+	if (mailconn__scrub_apply(&s->secrets, text, len, &s->scrubbed) != 0 ||
+	    !s->scrubbed.data)
+		return;
+	mailconn__sanitize(s->scrubbed.data, s->scrubbed.len, keep_newlines, max,
+	                   out);
+	mailconn__buf_clear(&s->scrubbed);
+}
 
 int64_t
 mailconn__now_ms(void)
@@ -190,8 +208,8 @@ emit_line(struct track *t, mailconn_direction dir, const char *text, size_t len)
 	if (!s->cfg.transcript)
 		return;
 	mailconn__buf_clear(&s->line);
-	if (mailconn__sanitize(text, len, 0, MAX_SHOWN_LINE, &s->line) != 0 ||
-	    !s->line.data)
+	show(s, text, len, 0, MAX_SHOWN_LINE, &s->line);
+	if (!s->line.data)
 		return;
 	/* The engine may have crossed into the next stage within this step. */
 	mailconn_stage stage = t->conn ? mailconn__conn_stage(t->conn) : t->stage;
@@ -438,11 +456,9 @@ finish(struct mailconn_session *s, struct track *failed)
 	s->outcome = f->outcome;
 	s->cause = f->cause;
 	if (f->reply[0])
-		mailconn__sanitize(f->reply, strlen(f->reply), 1, MAX_SHOWN_REPLY,
-		                   &s->reply);
+		show(s, f->reply, strlen(f->reply), 1, MAX_SHOWN_REPLY, &s->reply);
 	if (f->detail[0])
-		mailconn__sanitize(f->detail, strlen(f->detail), 0, MAX_SHOWN_REPLY,
-		                   &s->detail);
+		show(s, f->detail, strlen(f->detail), 0, MAX_SHOWN_REPLY, &s->detail);
 	const char *provider = f->provider;
 	if (!provider)
 		provider = mailconn__provider_from_host(
@@ -575,6 +591,10 @@ mailconn_session_new(const mailconn_config *cfg, mailconn_session **out)
 	mailconn__buf_init(&s->detail, MAX_SHOWN_REPLY + 8);
 	mailconn__buf_init(&s->hint, 2 * MAX_SHOWN_REPLY);
 	mailconn__buf_init(&s->line, MAX_SHOWN_LINE + 8);
+	/* Scrubbing never makes text longer than the longest input plus the
+	 * markers, so a reply-sized bound is enough. */
+	mailconn__buf_init(&s->scrubbed, 4 * MAILCONN__MAX_REPLY);
+	mailconn__scrub_init(&s->secrets);
 	for (int i = 0; i < N_STAGES; i++) {
 		s->stages[i].passed = -1;
 		s->stages[i].ms = -1;
@@ -584,6 +604,12 @@ mailconn_session_new(const mailconn_config *cfg, mailconn_session **out)
 		return MAILCONN_E_NOMEM;
 	}
 	s->overlap = (int)mailconn__config_int(cfg, MAILCONN_OPT_OVERLAP);
+	if (mailconn__scrub_add(&s->secrets, mailconn__config_str(cfg, MAILCONN_OPT_PASSWORD)) ||
+	    mailconn__scrub_add(&s->secrets, mailconn__config_str(cfg, MAILCONN_OPT_SMTP_PASSWORD)) ||
+	    mailconn__scrub_add(&s->secrets, mailconn__config_str(cfg, MAILCONN_OPT_OAUTH2_TOKEN))) {
+		mailconn_session_free(s);
+		return MAILCONN_E_NOMEM;
+	}
 	char why[128];
 	if (mailconn__host_to_ascii(mailconn__config_str(cfg, MAILCONN_OPT_IMAP_HOST),
 	                            s->imap_ascii, why) != 0 ||
@@ -641,6 +667,8 @@ mailconn_session_free(mailconn_session *s)
 	mailconn__buf_free(&s->detail);
 	mailconn__buf_free(&s->hint);
 	mailconn__buf_free(&s->line);
+	mailconn__buf_free(&s->scrubbed);
+	mailconn__scrub_free(&s->secrets);
 	mailconn__config_clear(&s->cfg);
 	mailconn__wipe(s, sizeof *s);
 	free(s);

@@ -228,6 +228,12 @@ mailconn__tls_pending(const struct mailconn__tls *t)
 	return gnutls_record_check_pending(t->session);
 }
 
+int
+mailconn__tls_alert(const struct mailconn__tls *t)
+{
+	return (int)gnutls_alert_get(t->session);
+}
+
 const unsigned char *
 mailconn__tls_first_bytes(const struct mailconn__tls *t, size_t *len)
 {

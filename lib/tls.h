@@ -53,6 +53,9 @@ ssize_t mailconn__tls_send(struct mailconn__tls *t, const void *buf, size_t len)
 /* Decrypted bytes GnuTLS holds that the fd will not announce. */
 size_t mailconn__tls_pending(const struct mailconn__tls *t);
 
+/* The alert the server sent last (after GNUTLS_E_FATAL_ALERT_RECEIVED). */
+int mailconn__tls_alert(const struct mailconn__tls *t);
+
 /* The first bytes the server sent, for diagnosing a plaintext server on a
  * TLS port. */
 const unsigned char *mailconn__tls_first_bytes(const struct mailconn__tls *t,

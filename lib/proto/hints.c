@@ -185,9 +185,10 @@ static const struct hint hints[] = {
 	  "mailbox exists and is enabled for IMAP, and ask the "
 	  "administrator."),
 	H(IMAP_VALIDATION, SERVER_BYE,
-	  "The server closed the session right after login: the mailbox may "
-	  "not be set up for IMAP on this server. Ask the administrator to "
-	  "check the server's log."),
+	  "The server ended the session (BYE) before the check was done. "
+	  "When that follows a successful login, the mailbox may not be set "
+	  "up for IMAP on this server. Ask the administrator to check the "
+	  "server's log."),
 	HA(UNEXPECTED_PREAUTH,
 	   "The server logged us in without a password over an unprotected "
 	   "connection, so it cannot be verified: use port 993 with TLS."),

@@ -937,11 +937,14 @@ handle_untagged(struct mailconn__imap *e, const char *l, size_t n)
 	}
 	if (!cur_token(&c, &t, &tn))
 		return;
-	/* "* 3 EXISTS": message data we have no use for. */
-	if (t[0] >= '0' && t[0] <= '9') {
-		check_literal(e, l, n);
+	/* Any untagged response may end in a literal: its bytes follow and
+	 * must be skipped, never parsed as responses. */
+	check_literal(e, l, n);
+	if (e->st == ST_FAILED)
 		return;
-	}
+	/* "* 3 EXISTS": message data we have no use for. */
+	if (t[0] >= '0' && t[0] <= '9')
+		return;
 	if (ci_eq(t, tn, "CAPABILITY")) {
 		set_caps(e, c.p, c.n);
 		return;
@@ -967,9 +970,6 @@ handle_untagged(struct mailconn__imap *e, const char *l, size_t n)
 			refused(e, NULL, 0, 1);
 		return;
 	}
-	if (ci_eq(t, tn, "PREAUTH"))
-		return;
-	check_literal(e, l, n);
 }
 
 static void
