@@ -317,8 +317,6 @@ host_in_cert(gnutls_x509_crt_t crt, const char *host, char *names,
 			                         used ? ", " : "", shown);
 		}
 	}
-	if (!names[0])
-		snprintf(names, names_size, "no subjectAltName");
 	return match;
 }
 
@@ -402,8 +400,13 @@ mailconn__tls_verify(struct mailconn__tls *t, const char *ascii_host,
 		}
 	} else if (!host_in_cert(crt, ascii_host, names, sizeof names)) {
 		*cause = MAILCONN_CAUSE_CERT_HOSTNAME;
-		snprintf(detail, detail_size, "certificate is for %s, not %s",
-		         names, ascii_host);
+		if (names[0])
+			snprintf(detail, detail_size, "certificate is for %s, not %s",
+			         names, ascii_host);
+		else
+			snprintf(detail, detail_size, "certificate names no host in "
+			         "subjectAltName (its CN is not used, RFC 9525), so it "
+			         "does not match %s", ascii_host);
 	} else {
 		*cause = MAILCONN_CAUSE_NONE;
 		detail[0] = '\0';
