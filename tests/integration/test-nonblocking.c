@@ -19,6 +19,7 @@
 #include <mailconn.h>
 
 #include "../unit/check.h"
+#include "drive.h"
 
 static long long
 now_ms(void)
@@ -146,26 +147,7 @@ test_many_sessions_one_thread(void)
 		CHECK_INT(mailconn_session_new(cfg, &sessions[i]), MAILCONN_OK);
 		mailconn_config_free(cfg);
 	}
-	int pending = N;
-	int rounds = 0;
-	while (pending > 0 && rounds++ < 1000) {
-		struct pollfd pfds[N];
-		int timeout = -1, n = 0;
-		pending = 0;
-		for (int i = 0; i < N; i++) {
-			if (mailconn_session_step(sessions[i]) == MAILCONN_DONE)
-				continue;
-			pending++;
-			pfds[n].fd = mailconn_session_fd(sessions[i]);
-			pfds[n].events = POLLIN;
-			n++;
-			int t = mailconn_session_timeout_ms(sessions[i]);
-			if (t >= 0 && (timeout < 0 || t < timeout))
-				timeout = t;
-		}
-		if (pending)
-			poll(pfds, (nfds_t)n, timeout);
-	}
+	int pending = drive_all(sessions, N, 1000);
 	CHECK_INT(pending, 0);
 	for (int i = 0; i < N; i++) {
 		CHECK_STR(mailconn_cause_name(mailconn_session_cause(sessions[i])), "TIMEOUT");

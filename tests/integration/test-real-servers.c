@@ -19,6 +19,7 @@
 #include <mailconn.h>
 
 #include "../unit/check.h"
+#include "drive.h"
 
 static const char *
 env(const char *name)
@@ -508,24 +509,7 @@ test_concurrent_sessions(void)
 		CHECK_INT(mailconn_session_new(cfg, &sessions[i]), MAILCONN_OK);
 		mailconn_config_free(cfg);
 	}
-	int pending = N;
-	for (int round = 0; pending > 0 && round < 100000; round++) {
-		struct pollfd pfds[N];
-		int n = 0, timeout = -1;
-		pending = 0;
-		for (int i = 0; i < N; i++) {
-			if (mailconn_session_step(sessions[i]) == MAILCONN_DONE)
-				continue;
-			pending++;
-			pfds[n].fd = mailconn_session_fd(sessions[i]);
-			pfds[n++].events = POLLIN;
-			int t = mailconn_session_timeout_ms(sessions[i]);
-			if (t >= 0 && (timeout < 0 || t < timeout))
-				timeout = t;
-		}
-		if (pending)
-			poll(pfds, (nfds_t)n, timeout);
-	}
+	CHECK_INT(drive_all(sessions, N, 100000), 0);
 	int ok = 0;
 	for (int i = 0; i < N; i++) {
 		if (mailconn_session_outcome(sessions[i]) == MAILCONN_OK)
