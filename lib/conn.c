@@ -446,7 +446,7 @@ connected(struct mailconn__conn *c, int fd, int addr_index)
 static int
 start_tls(struct mailconn__conn *c)
 {
-	c->tls = mailconn__tls_new(c->fd, c->p.ascii_host, c->p.creds);
+	c->tls = mailconn__tls_new(c->fd, c->p.ascii_host, c->p.trust);
 	if (!c->tls) {
 		fail(c, transport_outcome(c, mailconn__conn_stage(c)),
 		     MAILCONN_CAUSE_TLS_HANDSHAKE, "cannot start a TLS session");

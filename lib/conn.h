@@ -10,11 +10,10 @@
 
 #include <stdint.h>
 
-#include <gnutls/gnutls.h>
-
 #include "proto/engine.h"
 
 struct mailconn__conn;
+struct mailconn__trust;
 
 /* Notes for the transcript ("connecting to ...", "TLS established"). */
 typedef void (*mailconn__info_fn)(void *userdata, const char *text);
@@ -25,7 +24,7 @@ struct mailconn__conn_params {
 	int port;
 	const char *address;         /* caller-resolved numeric address, or NULL */
 	mailconn_security security;  /* TLS, STARTTLS or PLAIN (never AUTO) */
-	gnutls_certificate_credentials_t creds;
+	const struct mailconn__trust *trust;
 	int allow_untrusted;
 	int epoll_fd;
 	mailconn__info_fn on_info;

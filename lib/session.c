@@ -30,7 +30,7 @@
 
 #define N_STAGES 6               /* index 1..5; 0 unused */
 #define N_FACTS 8
-#define MAX_SHOWN_REPLY 4096
+#define MAX_SHOWN_REPLY MAILCONN__MAX_FAILURE_REPLY
 #define MAX_SHOWN_LINE 2048
 #define NEVER INT64_MAX
 
@@ -360,7 +360,7 @@ start_track(struct track *t, int64_t now)
 	p.address = mailconn__config_str(&s->cfg, imap ? MAILCONN_OPT_IMAP_ADDRESS
 	                                              : MAILCONN_OPT_SMTP_ADDRESS);
 	p.security = mailconn__config_security(&s->cfg, t->protocol);
-	p.creds = mailconn__trust_creds(s->trust);
+	p.trust = s->trust;
 	p.allow_untrusted = (int)mailconn__config_int(&s->cfg,
 	                                              MAILCONN_OPT_ALLOW_UNTRUSTED_CERT);
 	p.epoll_fd = s->epoll_fd;

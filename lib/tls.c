@@ -27,10 +27,10 @@ struct mailconn__tls {
 	gnutls_datum_t binding;
 };
 
-int
-mailconn__tls_creds_new(gnutls_certificate_credentials_t *out,
-                        const char *ca_file, const char *ca_path,
-                        char *detail, size_t detail_size)
+/* Trust: the system store plus an optional CA file and directory. */
+static int
+load_credentials(gnutls_certificate_credentials_t *out, const char *ca_file,
+                 const char *ca_path, char *detail, size_t detail_size)
 {
 	gnutls_certificate_credentials_t c;
 	int rc = gnutls_certificate_allocate_credentials(&c);
@@ -68,6 +68,7 @@ mailconn__tls_creds_new(gnutls_certificate_credentials_t *out,
 struct mailconn__trust {
 	atomic_int refs;
 	gnutls_certificate_credentials_t creds;
+	gnutls_priority_t priority;  /* parsed once, not per connection */
 };
 
 struct mailconn__trust *
@@ -79,8 +80,15 @@ mailconn__trust_new(const char *ca_file, const char *ca_path, char *detail,
 		snprintf(detail, detail_size, "out of memory");
 		return NULL;
 	}
-	if (mailconn__tls_creds_new(&t->creds, ca_file, ca_path, detail,
-	                            detail_size) != 0) {
+	if (load_credentials(&t->creds, ca_file, ca_path, detail,
+	                     detail_size) != 0) {
+		free(t);
+		return NULL;
+	}
+	int rc = gnutls_priority_init(&t->priority, tls_priority, NULL);
+	if (rc < 0) {
+		snprintf(detail, detail_size, "GnuTLS: %s", gnutls_strerror(rc));
+		gnutls_certificate_free_credentials(t->creds);
 		free(t);
 		return NULL;
 	}
@@ -100,16 +108,12 @@ void
 mailconn__trust_unref(struct mailconn__trust *t)
 {
 	if (t && atomic_fetch_sub(&t->refs, 1) == 1) {
+		gnutls_priority_deinit(t->priority);
 		gnutls_certificate_free_credentials(t->creds);
 		free(t);
 	}
 }
 
-gnutls_certificate_credentials_t
-mailconn__trust_creds(const struct mailconn__trust *t)
-{
-	return t->creds;
-}
 
 /* Transport callbacks over the raw fd, so the first bytes can be kept for
  * the wrong-mode diagnosis. */
@@ -150,7 +154,7 @@ is_ip_literal(const char *host)
 
 struct mailconn__tls *
 mailconn__tls_new(int fd, const char *ascii_host,
-                  gnutls_certificate_credentials_t creds)
+                  const struct mailconn__trust *trust)
 {
 	struct mailconn__tls *t = calloc(1, sizeof *t);
 	if (!t)
@@ -160,8 +164,9 @@ mailconn__tls_new(int fd, const char *ascii_host,
 		free(t);
 		return NULL;
 	}
-	if (gnutls_priority_set_direct(t->session, tls_priority, NULL) < 0 ||
-	    gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE, creds) < 0 ||
+	if (gnutls_priority_set(t->session, trust->priority) < 0 ||
+	    gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE,
+	                           trust->creds) < 0 ||
 	    (!is_ip_literal(ascii_host) &&
 	     gnutls_server_name_set(t->session, GNUTLS_NAME_DNS, ascii_host,
 	                            strlen(ascii_host)) < 0)) {

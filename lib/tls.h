@@ -17,28 +17,22 @@
 
 struct mailconn__tls;
 
-/* Trust: the system store plus an optional CA file and directory. 0, or
- * -1 with a reason in `detail`. */
-int mailconn__tls_creds_new(gnutls_certificate_credentials_t *out,
-                            const char *ca_file, const char *ca_path,
-                            char *detail, size_t detail_size);
-
 /* Loading the system trust store costs milliseconds, more than a TLS
  * handshake, so sessions made from one config share one set of
- * credentials, reference-counted across threads. */
-struct mailconn__trust;
+ * credentials (and the parsed priority), reference-counted across
+ * threads. */
 /* A new reference; NULL with a reason in `detail` on failure. */
 struct mailconn__trust *mailconn__trust_new(const char *ca_file,
                                             const char *ca_path,
                                             char *detail, size_t detail_size);
 struct mailconn__trust *mailconn__trust_ref(struct mailconn__trust *t);
 void mailconn__trust_unref(struct mailconn__trust *t);
-gnutls_certificate_credentials_t mailconn__trust_creds(const struct mailconn__trust *t);
 
 /* A client session on connected socket `fd`; SNI is sent for names, not
  * IP literals. NULL when GnuTLS cannot allocate. */
+struct mailconn__trust;
 struct mailconn__tls *mailconn__tls_new(int fd, const char *ascii_host,
-                                        gnutls_certificate_credentials_t creds);
+                                        const struct mailconn__trust *trust);
 /* Does not close the fd. NULL allowed. */
 void mailconn__tls_free(struct mailconn__tls *t);
 

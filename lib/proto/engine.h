@@ -26,6 +26,10 @@
 #define MAILCONN__MAX_REPLY 16384        /* all lines of one reply kept */
 #define MAILCONN__MAX_LITERAL 65536      /* one IMAP literal we accept */
 #define MAILCONN__MAX_REPLY_LINES 64     /* lines in one SMTP reply */
+/* Of a failing reply we keep what a person can read (and the session
+ * shows no more): every in-flight session carries failure records, so
+ * they stay small. */
+#define MAILCONN__MAX_FAILURE_REPLY 4096
 
 /* The protocol step a reply answers: the classifier's "stage" column. */
 enum mailconn__step {
@@ -78,7 +82,8 @@ struct mailconn__failure {
 	mailconn_error outcome;
 	mailconn_cause cause;
 	char detail[512];            /* our explanation, e.g. "STARTTLS not offered" */
-	char reply[MAILCONN__MAX_REPLY]; /* server lines that decided it, '\n'-joined */
+	char reply[MAILCONN__MAX_FAILURE_REPLY]; /* server lines that decided it,
+	                                          * '\n'-joined, cut if longer */
 	const char *provider;        /* recognised provider id, or NULL */
 };
 

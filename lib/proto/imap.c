@@ -37,7 +37,6 @@ enum imap_state {
 	ST_LOGIN,           /* LOGIN or AUTHENTICATE in flight */
 	ST_CAPABILITY_POST, /* CAPABILITY after login */
 	ST_EXAMINE,
-	ST_LOGOUT,
 	ST_DONE,
 	ST_FAILED
 };
@@ -966,7 +965,7 @@ handle_untagged(struct mailconn__imap *e, const char *l, size_t n)
 		if (e->kept.len)
 			append_some(&e->kept, "\n", 1);
 		append_some(&e->kept, l, n);
-		if (ci_eq(t, tn, "BYE") && e->st != ST_LOGOUT)
+		if (ci_eq(t, tn, "BYE"))
 			refused(e, NULL, 0, 1);
 		return;
 	}
@@ -1133,8 +1132,13 @@ handle_tagged_ok(struct mailconn__imap *e, const char *l, size_t n,
 			e->st = ST_EXAMINE;
 		break;
 	case ST_EXAMINE:
-		if (send_command(e, MAILCONN__STEP_LOGOUT, "LOGOUT") == 0)
-			e->st = ST_LOGOUT;
+		/* The verdict is in with EXAMINE's OK. LOGOUT is a courtesy:
+		 * send it and finish without waiting a round trip for the
+		 * reply (the driver closes once it is out). */
+		if (send_command(e, MAILCONN__STEP_LOGOUT, "LOGOUT") == 0) {
+			e->cmd_open = 0;
+			e->st = ST_DONE;
+		}
 		break;
 	default:
 		break;
@@ -1160,12 +1164,6 @@ handle_tagged(struct mailconn__imap *e, const char *l, size_t n)
 		return;
 	}
 	cur_token(&c, &st, &stn);
-	if (e->st == ST_LOGOUT) {
-		/* The verdict is in; how LOGOUT ends does not change it. */
-		e->cmd_open = 0;
-		e->st = ST_DONE;
-		return;
-	}
 	if (ci_eq(st, stn, "OK"))
 		handle_tagged_ok(e, l, n, c.p, c.n);
 	else if (ci_eq(st, stn, "NO") || ci_eq(st, stn, "BAD"))
@@ -1372,10 +1370,6 @@ mailconn__imap_eof(struct mailconn__imap *e)
 {
 	if (!e || e->st == ST_FAILED || e->st == ST_DONE)
 		return;
-	if (e->st == ST_LOGOUT) {
-		e->st = ST_DONE;
-		return;
-	}
 	const char *partial = e->in.len ? " (in the middle of a line)" : "";
 	if (!e->greeted) {
 		fail(e, MAILCONN_IMAP_SETTINGS, MAILCONN_CAUSE_CONNECTION_CLOSED,

@@ -744,7 +744,10 @@ on_send_reply(struct mailconn__smtp *e, enum expect x, int code)
 		return;
 	case EX_END_OF_DATA:
 		if (code >= 200 && code < 300) {
-			send_cmd(e, EX_QUIT, "QUIT");
+			/* The message is accepted: QUIT is a courtesy, sent
+			 * without waiting a round trip for its reply. */
+			if (send_cmd(e, EX_QUIT, "QUIT") == 0)
+				e->rs = RS_DONE;
 			return;
 		}
 		fail_refusal(e, MAILCONN__STEP_END_OF_DATA, code,

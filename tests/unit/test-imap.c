@@ -171,7 +171,8 @@ test_implicit_plain_sasl_ir(int bytewise)
 	           "* OK [UIDVALIDITY 1700000000] UIDs valid\r\n"
 	           "A2 OK [READ-ONLY] Examine completed (0.001 secs).\r\n");
 	EXPECT_OUT(&h, "A3 LOGOUT\r\n");
-	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_NEED_INPUT);
+	/* Done once LOGOUT is out: its reply is not worth a round trip. */
+	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_DONE);
 	SERVER(&h, "* BYE Logging out\r\nA3 OK Logout completed.\r\n");
 	EXPECT_OUT(&h, "");
 	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_DONE);
@@ -187,16 +188,14 @@ test_implicit_plain_sasl_ir(int bytewise)
 	          "S: * 2 EXISTS\n"
 	          "S: * OK [UIDVALIDITY 1700000000] UIDs valid\n"
 	          "S: A2 OK [READ-ONLY] Examine completed (0.001 secs).\n"
-	          "C: A3 LOGOUT\n"
-	          "S: * BYE Logging out\n"
-	          "S: A3 OK Logout completed.\n");
+	          "C: A3 LOGOUT\n");
 	/* Late bytes after DONE are ignored. */
 	SERVER(&h, "A9 OK whatever\r\n");
 	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_DONE);
 	h_free(&h, PASS, 1);
 }
 
-/* LOGIN command; capabilities only via CAPABILITY; LOGOUT ended by EOF. */
+/* LOGIN command; capabilities only via CAPABILITY; a hang-up after LOGOUT. */
 static void
 test_implicit_login_command(int bytewise)
 {
@@ -215,8 +214,9 @@ test_implicit_login_command(int bytewise)
 	CHECK_STR(mailconn__imap_capabilities(h.e), "IMAP4rev1 ID IDLE UIDPLUS");
 	SERVER(&h, "A4 OK [READ-ONLY] EXAMINE completed\r\n");
 	EXPECT_OUT(&h, "A5 LOGOUT\r\n");
+	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_DONE);
+	/* The server's BYE and hang-up after LOGOUT change nothing. */
 	SERVER(&h, "* BYE bye\r\n");
-	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_NEED_INPUT);
 	mailconn__imap_eof(h.e);
 	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_DONE);
 	CHECK_CONTAINS(h.log, "C: A2 LOGIN \"" USER "\" [redacted]\n");
