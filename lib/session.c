@@ -434,11 +434,22 @@ step_track(struct track *t, int64_t now)
 
 /* ---- the session's verdict --------------------------------------------- */
 
+/* A stage cut short by the verdict never finished: it did not run. */
+static void
+abandon_track(struct mailconn_session *s, struct track *t)
+{
+	if (t->state == TRACK_RUNNING) {
+		s->stages[t->stage].passed = -1;
+		s->stages[t->stage].ms = -1;
+	}
+	close_track(t);
+}
+
 static void
 finish(struct mailconn_session *s, struct track *failed)
 {
-	close_track(&s->imap);
-	close_track(&s->smtp);
+	abandon_track(s, &s->imap);
+	abandon_track(s, &s->smtp);
 	s->phase = PHASE_DONE;
 	if (!failed) {
 		s->outcome = MAILCONN_OK;
