@@ -360,6 +360,14 @@ set_int(mailconn_config *cfg, mailconn_option id, int64_t value,
 	return usage_error(flag, mailconn_config_error(cfg));
 }
 
+/* Inside run(): report a usage error and leave through the cleanup that
+ * wipes the secret. */
+#define FAIL_USAGE(...)                                                      \
+	do {                                                                 \
+		rc = usage_error(__VA_ARGS__);                               \
+		goto out;                                                    \
+	} while (0)
+
 static int
 run(int argc, char **argv, mailconn_config *cfg)
 {
@@ -400,7 +408,7 @@ run(int argc, char **argv, mailconn_config *cfg)
 		case OPT_SMTP_PORT:
 			n = strtol(optarg, &end, 10);
 			if (end == optarg || *end)
-				return usage_error(flag, "must be a number");
+				FAIL_USAGE(flag, "must be a number");
 			if (c == OPT_IMAP_PORT)
 				o.imap_port = n;
 			else
@@ -412,7 +420,7 @@ run(int argc, char **argv, mailconn_config *cfg)
 		case OPT_SMTP_SECURITY:
 			n = parse_security(optarg);
 			if (n < 0)
-				return usage_error(flag, "must be auto, tls, starttls or plain");
+				FAIL_USAGE(flag, "must be auto, tls, starttls or plain");
 			if (c == OPT_IMAP_SECURITY)
 				o.imap_security = (int)n;
 			else
@@ -435,7 +443,7 @@ run(int argc, char **argv, mailconn_config *cfg)
 		case OPT_TIMEOUT:
 			n = strtol(optarg, &end, 10);
 			if (end == optarg || *end || n < 1 || n > 86400)
-				return usage_error("--timeout", "must be 1 to 86400 seconds");
+				FAIL_USAGE("--timeout", "must be 1 to 86400 seconds");
 			rc = set_int(cfg, MAILCONN_OPT_STAGE_TIMEOUT_MS, n * 1000, flag);
 			if (!rc)
 				rc = set_int(cfg, MAILCONN_OPT_DEADLINE_MS, n * 5000, flag);
@@ -444,24 +452,24 @@ run(int argc, char **argv, mailconn_config *cfg)
 		case OPT_PASSWORD_FILE:
 		case OPT_TOKEN_ENV:
 			if (secret_source)
-				return usage_error(flag, "give only one of --password-env, "
+				FAIL_USAGE(flag, "give only one of --password-env, "
 				                   "--password-file and --oauth2-token-env");
 			secret_source = flag;
 			secret_is_token = c == OPT_TOKEN_ENV;
 			if (c == OPT_PASSWORD_FILE) {
 				secret = read_password_file(optarg);
 				if (!secret)
-					return usage_error(flag, strerror(errno));
+					FAIL_USAGE(flag, strerror(errno));
 			} else {
 				const char *v = getenv(optarg);
 				if (!v)
-					return usage_error(flag, "the variable is not set");
+					FAIL_USAGE(flag, "the variable is not set");
 				secret = strdup(v);
 			}
 			break;
 		case OPT_RESOLVE:
 			if (o.n_resolve == MAX_RESOLVE)
-				return usage_error("--resolve", "given too many times");
+				FAIL_USAGE("--resolve", "given too many times");
 			o.resolve[o.n_resolve++] = optarg;
 			break;
 		case OPT_OVERLAP:
@@ -475,34 +483,35 @@ run(int argc, char **argv, mailconn_config *cfg)
 			break;
 		case OPT_HELP:
 			usage(stdout);
-			return 0;
+			rc = 0;
+			goto out;
 		default:
-			return usage_error(argv[optind - 1] ? argv[optind - 1] : "?",
+			FAIL_USAGE(argv[optind - 1] ? argv[optind - 1] : "?",
 			                   "unknown option or missing value");
 		}
 		if (rc)
 			goto out;
 	}
 	if (optind < argc)
-		return usage_error(argv[optind], "unexpected argument");
+		FAIL_USAGE(argv[optind], "unexpected argument");
 	if (!o.imap_host)
-		return usage_error("--imap-host", "is required");
+		FAIL_USAGE("--imap-host", "is required");
 	if (!o.smtp_host)
-		return usage_error("--smtp-host", "is required");
+		FAIL_USAGE("--smtp-host", "is required");
 	for (int i = 0; i < o.n_resolve; i++) {
 		int r = apply_resolve(cfg, &o, o.resolve[i]);
 		if (r == -1)
-			return usage_error("--resolve", "must be HOST:PORT:ADDRESS");
+			FAIL_USAGE("--resolve", "must be HOST:PORT:ADDRESS");
 		if (r == -2)
-			return usage_error("--resolve", mailconn_config_error(cfg));
+			FAIL_USAGE("--resolve", mailconn_config_error(cfg));
 		if (r == 1)
-			return usage_error("--resolve", "names neither the IMAP nor the "
+			FAIL_USAGE("--resolve", "names neither the IMAP nor the "
 			                   "SMTP host and port");
 	}
 	if (!secret) {
 		secret = read_password_tty();
 		if (!secret)
-			return usage_error("--password-env", "no password given and no "
+			FAIL_USAGE("--password-env", "no password given and no "
 			                   "terminal to ask for one");
 	}
 	rc = set_str(cfg, secret_is_token ? MAILCONN_OPT_OAUTH2_TOKEN

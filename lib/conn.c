@@ -483,6 +483,11 @@ tls_alert_failure(struct mailconn__conn *c, int rc)
 	const char *name = gnutls_alert_get_name((gnutls_alert_description_t)alert);
 	mailconn_error outcome = is_imap(c) ? MAILCONN_IMAP_VALIDATION
 	                                    : MAILCONN_SMTP_SETTINGS;
+	/* handshake_failure also answers a missing client certificate (TLS
+	 * 1.2 servers send it); only the request tells the two apart. */
+	if (mailconn__tls_client_cert_requested(c->tls) &&
+	    (alert == GNUTLS_A_HANDSHAKE_FAILURE || alert == GNUTLS_A_BAD_CERTIFICATE))
+		alert = GNUTLS_A_CERTIFICATE_REQUIRED;
 	switch (alert) {
 	case GNUTLS_A_PROTOCOL_VERSION:
 	case GNUTLS_A_INSUFFICIENT_SECURITY:

@@ -87,24 +87,18 @@ struct mailconn_session {
 	mailconn_stage final_stage;
 	mailconn_cause cause;
 	mailconn_protocol failed_protocol;
-	struct mailconn__buf reply, detail, hint, line, scrubbed;
+	struct mailconn__buf reply, detail, hint, line;
 	/* The secrets, raw and as base64, to strip from anything a server
 	 * says before it is shown: servers quote failed commands back. */
 	struct mailconn__scrub secrets;
 };
 
-/* Sanitise server text for a caller, with every secret removed first. */
+/* Server text for a caller: secrets out, sanitised (core/scrub.h). */
 static void
 show(struct mailconn_session *s, const char *text, size_t len,
      int keep_newlines, size_t max, struct mailconn__buf *out)
 {
-	mailconn__buf_clear(&s->scrubbed);
-	if (mailconn__scrub_apply(&s->secrets, text, len, &s->scrubbed) != 0 ||
-	    !s->scrubbed.data)
-		return;
-	mailconn__sanitize(s->scrubbed.data, s->scrubbed.len, keep_newlines, max,
-	                   out);
-	mailconn__buf_clear(&s->scrubbed);
+	mailconn__show_text(&s->secrets, text, len, keep_newlines, max, out);
 }
 
 int64_t
@@ -602,9 +596,6 @@ mailconn_session_new(const mailconn_config *cfg, mailconn_session **out)
 	mailconn__buf_init(&s->detail, MAX_SHOWN_REPLY + 8);
 	mailconn__buf_init(&s->hint, 2 * MAX_SHOWN_REPLY);
 	mailconn__buf_init(&s->line, MAX_SHOWN_LINE + 8);
-	/* Scrubbing never makes text longer than the longest input plus the
-	 * markers, so a reply-sized bound is enough. */
-	mailconn__buf_init(&s->scrubbed, 4 * MAILCONN__MAX_REPLY);
 	mailconn__scrub_init(&s->secrets);
 	for (int i = 0; i < N_STAGES; i++) {
 		s->stages[i].passed = -1;
@@ -678,7 +669,6 @@ mailconn_session_free(mailconn_session *s)
 	mailconn__buf_free(&s->detail);
 	mailconn__buf_free(&s->hint);
 	mailconn__buf_free(&s->line);
-	mailconn__buf_free(&s->scrubbed);
 	mailconn__scrub_free(&s->secrets);
 	mailconn__config_clear(&s->cfg);
 	mailconn__wipe(s, sizeof *s);

@@ -239,6 +239,12 @@ mailconn__tls_alert(const struct mailconn__tls *t)
 	return (int)gnutls_alert_get(t->session);
 }
 
+int
+mailconn__tls_client_cert_requested(const struct mailconn__tls *t)
+{
+	return gnutls_certificate_client_get_request_status(t->session) != 0;
+}
+
 const unsigned char *
 mailconn__tls_first_bytes(const struct mailconn__tls *t, size_t *len)
 {

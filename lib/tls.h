@@ -49,6 +49,8 @@ size_t mailconn__tls_pending(const struct mailconn__tls *t);
 
 /* The alert the server sent last (after GNUTLS_E_FATAL_ALERT_RECEIVED). */
 int mailconn__tls_alert(const struct mailconn__tls *t);
+/* 1 when the server asked for a client certificate in the handshake. */
+int mailconn__tls_client_cert_requested(const struct mailconn__tls *t);
 
 /* The first bytes the server sent, for diagnosing a plaintext server on a
  * TLS port. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "proto/b64.h"
 
 static const char redacted[] = "[redacted]";
@@ -116,4 +117,27 @@ mailconn__scrub_apply(const struct mailconn__scrub *s, const char *in,
 		i += best_len;
 	}
 	return 0;
+}
+
+int
+mailconn__show_text(const struct mailconn__scrub *s, const char *in,
+                    size_t len, int keep_newlines, size_t max_bytes,
+                    struct mailconn__buf *out)
+{
+	/* Scrubbing grows text at most 10/3 times ("[redacted]" for a
+	 * 3-byte needle). */
+	struct mailconn__buf scrubbed, clean;
+	mailconn__buf_init(&scrubbed, 4 * len + 16);
+	mailconn__buf_init(&clean, max_bytes + 16);
+	int rc = mailconn__scrub_apply(s, in, len, &scrubbed);
+	if (rc == 0)
+		rc = mailconn__sanitize(scrubbed.data ? scrubbed.data : "",
+		                        scrubbed.len, keep_newlines, max_bytes,
+		                        &clean);
+	if (rc == 0)
+		rc = mailconn__scrub_apply(s, clean.data ? clean.data : "",
+		                           clean.len, out);
+	mailconn__buf_free(&scrubbed);
+	mailconn__buf_free(&clean);
+	return rc;
 }

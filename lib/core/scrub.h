@@ -34,4 +34,12 @@ int mailconn__scrub_add(struct mailconn__scrub *s, const char *secret);
 int mailconn__scrub_apply(const struct mailconn__scrub *s, const char *in,
                           size_t len, struct mailconn__buf *out);
 
+/* Server text as a caller may see it: secrets out, then sanitised (see
+ * text.h), then secrets out again, because sanitising can turn an echo
+ * that differs from the secret (a tab where the secret has a space) into
+ * the secret itself. Appends to `out`; 0, or a buf error code. */
+int mailconn__show_text(const struct mailconn__scrub *s, const char *in,
+                        size_t len, int keep_newlines, size_t max_bytes,
+                        struct mailconn__buf *out);
+
 #endif

@@ -12,8 +12,9 @@
  * DEL, no bidirectional overrides: tabs become spaces, other controls and
  * invalid bytes become U+FFFD, so terminal escapes and fake lines cannot
  * reach a screen or a log. '\n' is kept when keep_newlines, else it becomes
- * a space. At most max_bytes are appended; longer text is cut at a
- * character boundary and ends with "...". 0, or a buf error code.
+ * a space. At most max_bytes of the text are appended; longer text is cut
+ * at a character boundary and "..." (3 more bytes) marks the cut. 0, or a
+ * buf error code.
  */
 int mailconn__sanitize(const char *in, size_t len, int keep_newlines,
                        size_t max_bytes, struct mailconn__buf *out);

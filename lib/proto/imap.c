@@ -926,13 +926,15 @@ check_literal(struct mailconn__imap *e, const char *l, size_t n)
 static void
 handle_untagged(struct mailconn__imap *e, const char *l, size_t n)
 {
-	struct cur c = { l + 1, n - 1 };
+	struct cur c = { l + 2, n - 2 };
 	const char *t, *code, *args;
 	size_t tn, code_len, args_len;
 
-	if (c.n && c.p[0] == ' ') {
-		c.p++;
-		c.n--;
+	/* RFC 9051: "*" SP; the classifier reads lines the same strict way,
+	 * so both agree on what is a BYE. */
+	if (n < 2 || l[1] != ' ') {
+		protocol_error(e, l, n, "malformed untagged response");
+		return;
 	}
 	if (!cur_token(&c, &t, &tn))
 		return;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/scrub.h"
 #include "proto/b64.h"
 #include "proto/classify.h"
 #include "proto/message.h"
@@ -77,6 +78,10 @@ struct mailconn__smtp {
 	struct mailconn__buf mechs;
 	int has_starttls, has_pipelining, has_smtputf8, has_8bitmime;
 	int has_auth;
+
+	/* Secrets to strip from server text: servers quote failed commands. */
+	struct mailconn__scrub secrets;
+	struct mailconn__buf scrubbed;
 
 	enum mailconn__mech mech;
 	struct mailconn__sasl *sasl;
@@ -152,11 +157,15 @@ fail(struct mailconn__smtp *e, mailconn_error outcome, mailconn_cause cause,
 	va_start(ap, fmt);
 	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
 	va_end(ap);
-	size_t n = e->reply.len < sizeof(f->reply) - 1 ? e->reply.len
-	                                               : sizeof(f->reply) - 1;
+	mailconn__buf_clear(&e->scrubbed);
+	mailconn__scrub_apply(&e->secrets, e->reply.data ? e->reply.data : "",
+	                      e->reply.len, &e->scrubbed);
+	size_t n = e->scrubbed.len < sizeof(f->reply) - 1 ? e->scrubbed.len
+	                                                  : sizeof(f->reply) - 1;
 	for (size_t i = 0; i < n; i++)
-		f->reply[i] = e->reply.data[i] ? e->reply.data[i] : '?';
+		f->reply[i] = e->scrubbed.data[i] ? e->scrubbed.data[i] : '?';
 	f->reply[n] = '\0';
+	mailconn__buf_clear(&e->scrubbed);
 	if (!f->provider)
 		f->provider = mailconn__provider_from_host(e->p.host);
 	e->rs = RS_FAILED;
@@ -882,6 +891,15 @@ mailconn__smtp_new(const struct mailconn__engine_params *p)
 	mailconn__buf_init(&e->out, 2 * extra + 4 * SASL_BUF_LIMIT);
 	mailconn__buf_init(&e->caps, MAILCONN__MAX_REPLY);
 	mailconn__buf_init(&e->mechs, MAILCONN__MAX_REPLY);
+	/* A needle has at least 3 bytes and "[redacted]" 10, so scrubbing
+	 * grows text at most 10/3 times: four replies' worth is enough. */
+	mailconn__buf_init(&e->scrubbed, 4 * MAILCONN__MAX_REPLY);
+	mailconn__scrub_init(&e->secrets);
+	if (mailconn__scrub_add(&e->secrets, p->password) ||
+	    mailconn__scrub_add(&e->secrets, p->oauth2_token)) {
+		mailconn__smtp_free(e);
+		return NULL;
+	}
 	expect_reply(e, EX_GREETING);
 	return e;
 }
@@ -897,6 +915,8 @@ mailconn__smtp_free(struct mailconn__smtp *e)
 	mailconn__buf_free(&e->out);
 	mailconn__buf_free(&e->caps);
 	mailconn__buf_free(&e->mechs);
+	mailconn__buf_free(&e->scrubbed);
+	mailconn__scrub_free(&e->secrets);
 	free(e->cb_type);
 	if (e->cb_data) {
 		mailconn__wipe(e->cb_data, e->cb.len);
@@ -946,17 +966,23 @@ mailconn__smtp_feed(struct mailconn__smtp *e, const char *data, size_t len)
 			return;
 		}
 		size_t ll = e->line.len - 1;
-		report(e, MAILCONN_DIR_RECEIVED, e->line.data, ll);
+		mailconn__buf_clear(&e->scrubbed);
+		mailconn__scrub_apply(&e->secrets, e->line.data, ll, &e->scrubbed);
+		report(e, MAILCONN_DIR_RECEIVED,
+		       e->scrubbed.data ? e->scrubbed.data : "", e->scrubbed.len);
+		mailconn__buf_clear(&e->scrubbed);
 		handle_line(e, e->line.data, ll);
 		mailconn__buf_clear(&e->line);
 	}
 	/* RFC 3207 section 4.2 attack: bytes that came with, or after, the
 	 * 220 to STARTTLS were not protected and must never be acted on. */
-	if (len > 0 && e->rs == RS_TLS_WAIT)
+	if (len > 0 && e->rs == RS_TLS_WAIT) {
 		fail(e, MAILCONN_SMTP_SETTINGS,
 		     MAILCONN_CAUSE_STARTTLS_INJECTION,
 		     "%zu byte(s) arrived after the STARTTLS reply, before "
 		     "the TLS handshake: possible injection attack", len);
+		e->failure.step = MAILCONN__STEP_STARTTLS;
+	}
 }
 
 void

@@ -126,6 +126,14 @@ run(const char *label, int use_right_password, int imap_port, int smtp_port,
 int
 main(void)
 {
+	/* The scan reads memory the sanitisers and valgrind would flag (freed
+	 * blocks, other libraries' data): it only means something in a plain
+	 * build. 77 tells meson it was skipped. */
+#if defined(__SANITIZE_ADDRESS__)
+	return 77;
+#endif
+	if (getenv("MAILCONN_TEST_VALGRIND"))
+		return 77;
 	const char *need[] = { "MAILCONN_TEST_USER", "MAILCONN_TEST_PASSWORD",
 	                       "MAILCONN_TEST_BCC", "MAILCONN_TEST_HOSTNAME",
 	                       "MAILCONN_TEST_CA_FILE", "MAILCONN_TEST_IMAP_TLS_PORT",

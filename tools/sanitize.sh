@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+# (gcc, build-asan), then the unit and real-server tests under valgrind
+# memcheck in the normal build. Exit non-zero on any error or leak.
+#
+# "sanitize.sh --valgrind-wrap CMD..." is the wrapper of the "valgrind"
+# test setup (tests/meson.build): it runs CMD under memcheck, and for a
+# test started through mailservers.py it checks the command that script
+# runs instead of the Python interpreter. Children are followed, except
+# system programs (Dovecot, Postfix, certtool, sh, Python re-executed):
+# what a test starts from the build tree, like mailconn-check, is checked.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ "${1:-}" = --valgrind-wrap ]; then
+	shift
+	vg=(valgrind --error-exitcode=3 --leak-check=full
+	    --errors-for-leak-kinds=definite,indirect
+	    --show-leak-kinds=definite,indirect --num-callers=30
+	    --trace-children=yes
+	    --trace-children-skip='/usr/*,/bin/*,/sbin/*,/lib/*,/opt/*,*/python*'
+	    --suppressions="$root/tests/valgrind.supp")
+	case " $* " in
+	*/mailservers.py" "*" -- "*)
+		for ((i = 1; i <= $#; i++)); do
+			if [ "${!i}" = -- ]; then
+				exec "${@:1:i}" "${vg[@]}" "${@:i+1}"
+			fi
+		done
+		;;
+	esac
+	exec "${vg[@]}" "$@"
+fi
+
+cd "$root"
+status=0
+
+echo "== ASan + UBSan: whole suite (build-asan)"
+if [ ! -d build-asan ]; then
+	CC=gcc meson setup build-asan -Db_sanitize=address,undefined \
+		-Db_lundef=false
+fi
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	meson test -C build-asan --print-errorlogs || status=1
+
+echo "== valgrind memcheck: unit and integration suites (build)"
+[ -d build ] || meson setup build
+ninja -C build
+meson test -C build --setup valgrind --suite unit --suite integration \
+	--print-errorlogs || status=1
+
+exit $status
