@@ -121,8 +121,9 @@ set_fact(struct mailconn_session *s, mailconn_stage stage, mailconn_fact fact,
 	struct mailconn__buf b;
 	mailconn__buf_init(&b, 8192);
 	/* Capabilities and subjects come from the server: show them safely. */
-	if (mailconn__sanitize(value, strlen(value), fact == MAILCONN_FACT_CAPABILITIES,
-	                       4000, &b) == 0 && b.data) {
+	if (mailconn__show_text(&s->secrets, value, strlen(value),
+	                        fact == MAILCONN_FACT_CAPABILITIES, 4000, &b) == 0 &&
+	    b.data) {
 		free(*slot);
 		*slot = b.data;
 	} else {
