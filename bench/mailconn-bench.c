@@ -26,6 +26,8 @@
 
 #include <mailconn.h>
 
+#include "bench-util.h"
+
 #define MAX_EVENTS 512
 #define SCAN_MS 100              /* timer scan and fd sampling period */
 
@@ -33,41 +35,6 @@ struct opts {
 	const char *mode, *host, *address, *ca_file, *user, *password, *bcc;
 	int n, imap_port, smtp_port, overlap, security;
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static long
-status_kb(const char *field)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	if (!f)
-		return -1;
-	char line[256];
-	long v = -1;
-	size_t n = strlen(field);
-	while (fgets(line, sizeof line, f))
-		if (strncmp(line, field, n) == 0 && line[n] == ':') {
-			v = strtol(line + n + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
 
 /* Make VmHWM start again from the current RSS (Linux >= 4.0). */
 static void
@@ -79,21 +46,6 @@ reset_peak_rss(void)
 			fprintf(stderr, "mailconn-bench: cannot reset VmHWM\n");
 		close(fd);
 	}
-}
-
-static int
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	if (!d)
-		return -1;
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;               /* the directory stream's own fd */
 }
 
 /* Sampling /proc/self/fd is the benchmark's cost, not the library's: its
