@@ -1068,3 +1068,20 @@ fz_run(const struct fz_options *o, struct fz_stream *in)
 	}
 	return fz_close(c);
 }
+
+void
+fz_one_engine(mailconn_protocol protocol, const uint8_t *data, size_t size)
+{
+	struct fz_options o;
+
+	if (size < 2)
+		return;
+	fz_options_from_byte(&o, protocol, data[0]);
+	struct fz_stream in = {
+		data + 2, size - 2,
+		data[1] == 0 ? FZ_SPLIT_LINES : FZ_SPLIT_FIXED,
+		data[1] == 255 ? 0 : data[1],
+	};
+	o.tainted = fz_tainted(in.p, in.n, o.creds);
+	fz_run(&o, &in);
+}

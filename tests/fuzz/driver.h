@@ -108,6 +108,13 @@ enum mailconn__action fz_run(const struct fz_options *o, struct fz_stream *in);
  * base64 run (a SASL challenge is decoded before it is shown). */
 int fz_tainted(const uint8_t *data, size_t n, unsigned creds);
 
+/* The single-engine harnesses: [options byte][split byte] then the
+ * server's bytes. Split byte 0 feeds line by line (keeping a STARTTLS
+ * reply apart from what follows), 255 everything at once, n n bytes at a
+ * time. */
+void fz_one_engine(mailconn_protocol protocol, const uint8_t *data,
+                   size_t size);
+
 /* 1 when `s` (n bytes) holds a form of the secret that must never be
  * shown: raw, or base64 of the secret or of a PLAIN response. */
 int fz_has_secret(const char *s, size_t n, unsigned creds);
