@@ -377,9 +377,10 @@ MAILCONN_API void mailconn_config_free(mailconn_config *cfg);
 /**
  * Set a string option (ids 1-99). The value is validated and copied at
  * once; NULL or "" clears an optional option.
- * @return MAILCONN_OK; MAILCONN_E_INVALID_CONFIG for CR, LF or NUL-free
- * violations, over-long values, malformed addresses or host names (see
- * mailconn_config_error()); MAILCONN_E_UNKNOWN_OPTION;
+ * @return MAILCONN_OK; MAILCONN_E_INVALID_CONFIG for a CR or LF (or other
+ * control character) in the value, an over-long value, a malformed address
+ * or host name, an unreadable CA file (see mailconn_config_error());
+ * MAILCONN_E_UNKNOWN_OPTION;
  * MAILCONN_E_OPTION_TYPE; MAILCONN_E_NOMEM; MAILCONN_E_INVALID_ARGUMENT.
  */
 MAILCONN_API mailconn_error mailconn_config_set_string(mailconn_config *cfg,
