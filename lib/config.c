@@ -87,13 +87,6 @@ is_string_option(int id)
 	return id >= 1 && id < MAILCONN__STR_COUNT;
 }
 
-int
-mailconn__option_is_secret(int id)
-{
-	const struct option_def *d = find_option(id);
-	return d && d->kind == KIND_SECRET;
-}
-
 MAILCONN_API int
 mailconn_option_from_name(const char *name)
 {

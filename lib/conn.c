@@ -67,7 +67,6 @@ struct mailconn__conn {
 	int fd;                         /* the connected socket */
 	unsigned watched;               /* epoll events registered for fd */
 	struct mailconn__tls *tls;
-	unsigned tls_wait;
 	int last_tls_error;
 	int saw_first_input;
 

@@ -28,9 +28,6 @@ struct mailconn_config {
 	struct mailconn__trust *trust;
 };
 
-/* Options whose values are secret and must be wiped. */
-int mailconn__option_is_secret(int option);
-
 /* Copy every setting of `src` into `dst` (fresh, zeroed). 0 or -1 (ENOMEM;
  * dst is then wiped and freed by the caller with mailconn__config_clear). */
 int mailconn__config_copy(struct mailconn_config *dst,

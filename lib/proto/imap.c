@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/scrub.h"
 #include "proto/b64.h"
 #include "proto/classify.h"
 #include "proto/sasl.h"
@@ -60,6 +61,7 @@ struct mailconn__imap {
 
 	struct mailconn__buf line;   /* the current line, NUL-terminated */
 	struct mailconn__buf scrub;  /* a line or reply with secrets removed */
+	struct mailconn__scrub secrets; /* the password or token, raw and base64 */
 	struct mailconn__buf out;
 	struct mailconn__buf caps;   /* valid atoms, space-separated */
 	int caps_known;
@@ -172,37 +174,15 @@ engine_secret(const struct mailconn__imap *e)
 	return e->p.password ? e->p.password : "";
 }
 
-/* Server text after our login may echo the secret back (some servers quote
- * the failed command): replace it before anyone can see it. */
+/* Server text may echo the secret back (some servers quote the failed
+ * command, base64 and all): replace it before anyone can see it. Text that
+ * would outgrow `dst` is cut, like every kept reply. */
 static void
 scrub_into(const struct mailconn__imap *e, const char *s, size_t n,
            struct mailconn__buf *dst)
 {
-	const char *secret = e->secret_sent ? engine_secret(e) : NULL;
-	size_t sn = secret ? strlen(secret) : 0;
-
 	mailconn__buf_clear(dst);
-	if (sn == 0) {
-		append_some(dst, s, n);
-		return;
-	}
-	size_t i = 0;
-	while (i < n) {
-		size_t at = find(s + i, n - i, secret, sn);
-		size_t plain = at == SIZE_MAX ? n - i : at;
-		if (plain > dst->limit - dst->len) {
-			append_some(dst, s + i, plain);
-			return;
-		}
-		append_some(dst, s + i, plain);
-		i += plain;
-		if (at == SIZE_MAX)
-			return;
-		if (sizeof(redacted) - 1 > dst->limit - dst->len)
-			return;
-		append_some(dst, redacted, sizeof(redacted) - 1);
-		i += sn;
-	}
+	(void)mailconn__scrub_apply(&e->secrets, s, n, dst);
 }
 
 static void
@@ -1285,6 +1265,12 @@ mailconn__imap_new(const struct mailconn__engine_params *p)
 	mailconn__buf_init(&e->pend, IMAP_MAX_OUTPUT);
 	mailconn__buf_init(&e->sasl_in, MAILCONN__MAX_LINE);
 	mailconn__buf_init(&e->sasl_out, IMAP_MAX_OUTPUT);
+	mailconn__scrub_init(&e->secrets);
+	if (mailconn__scrub_add(&e->secrets, p->password) ||
+	    mailconn__scrub_add(&e->secrets, p->oauth2_token)) {
+		mailconn__imap_free(e);
+		return NULL;
+	}
 	return e;
 }
 
@@ -1298,6 +1284,7 @@ mailconn__imap_free(struct mailconn__imap *e)
 	mailconn__buf_free(&e->in);
 	mailconn__buf_free(&e->line);
 	mailconn__buf_free(&e->scrub);
+	mailconn__scrub_free(&e->secrets);
 	mailconn__buf_free(&e->out);
 	mailconn__buf_free(&e->caps);
 	mailconn__buf_free(&e->kept);
