@@ -23,6 +23,7 @@
 
 #include "proto/imap.h"
 #include "proto/smtp.h"
+#include "proto/sniff.h"
 #include "resolve.h"
 #include "tls.h"
 
@@ -459,14 +460,8 @@ start_tls(struct mailconn__conn *c)
 static const char *
 plaintext_protocol(const unsigned char *b, size_t n)
 {
-	if (n >= 2 && b[0] == '*' && b[1] == ' ')
-		return "IMAP";
-	if (n >= 4 && b[0] >= '1' && b[0] <= '5' && b[1] >= '0' && b[1] <= '9' &&
-	    b[2] >= '0' && b[2] <= '9' && (b[3] == ' ' || b[3] == '-'))
-		return "SMTP";
-	if (n >= 3 && b[0] == '+' && b[1] == 'O' && b[2] == 'K')
-		return "POP3";
-	return NULL;
+	enum mailconn__wire wire = mailconn__sniff((const char *)b, n);
+	return wire == MAILCONN__WIRE_TLS ? NULL : mailconn__wire_name(wire);
 }
 
 /* A fatal alert from the server says why it ended TLS; the ones a user
