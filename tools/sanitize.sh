@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
-# (gcc, build-asan), then the unit and real-server tests under valgrind
-# memcheck in the normal build. Exit non-zero on any error or leak.
+# (gcc, build-asan), the threads test under ThreadSanitizer (gcc,
+# build-tsan), then the unit and real-server tests under valgrind memcheck
+# in the normal build. Exit non-zero on any error, leak or data race.
 #
 # "sanitize.sh --valgrind-wrap CMD..." is the wrapper of the "valgrind"
 # test setup (tests/meson.build): it runs CMD under memcheck, and for a
@@ -45,6 +46,19 @@ ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	meson test -C build-asan --print-errorlogs || status=1
+
+echo "== TSan: sessions and config checks from one config in many threads (build-tsan)"
+# Only the library and that one test are built and run: the rest of the
+# suite is single-threaded or runs under Python, where TSan has nothing to
+# add. Any report fails the run (exit code 66).
+if [ ! -d build-tsan ]; then
+	CC=gcc meson setup build-tsan -Db_sanitize=thread -Db_lundef=false \
+		-Dtests=true -Dexamples=false -Dpython=disabled
+fi
+ninja -C build-tsan tests/integration/test-threads
+TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" \
+	meson test -C build-tsan --no-rebuild --print-errorlogs threads ||
+	status=1
 
 echo "== valgrind memcheck: unit tests and the C integration tests (build)"
 [ -d build ] || meson setup build
