@@ -32,7 +32,12 @@ class _CEnum(enum.IntEnum):
 
 
 class Error(_CEnum):
-    """mailconn_error: a verification outcome (0-8) or caller error (100+)."""
+    """mailconn_error: a verification outcome (0-8) or caller error (100+).
+
+    Three of the 100+ codes can also be a session's outcome: E_PENDING (the
+    check has not finished), E_CANCELLED (Session.cancel() stopped it) and
+    E_SYSTEM (mailconn_session_run()'s own wait failed).
+    """
 
     OK = 0
     IMAP_SETTINGS = 1
@@ -50,6 +55,8 @@ class Error(_CEnum):
     E_OPTION_TYPE = 104
     E_MISSING_OPTION = 105
     E_SYSTEM = 106
+    E_PENDING = 107
+    E_CANCELLED = 108
 
 
 # The eight verification codes are "outcomes" in the documentation; one type.
@@ -111,6 +118,8 @@ class Cause(_CEnum):
     DATA_REJECTED = 93
     MESSAGE_REJECTED = 94
     SEND_TEMPORARY = 95
+    CANCELLED = 100
+    SYSTEM = 101
 
 
 class Stage(_CEnum):

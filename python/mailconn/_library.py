@@ -10,8 +10,9 @@ import threading
 from ._errors import LibraryNotFoundError
 
 __all__ = [
-    "PROTOTYPES", "PROGRESS_FN", "TRANSCRIPT_FN", "ConfigPtr", "SessionPtr",
-    "load", "library_path", "text",
+    "PROTOTYPES", "PROGRESS_FN", "TRANSCRIPT_FN", "SESSION_PROGRESS_FN",
+    "SESSION_TRANSCRIPT_FN", "ConfigPtr", "SessionPtr", "load",
+    "library_path", "text",
 ]
 
 SONAME = "libmailconn.so.1"
@@ -37,6 +38,11 @@ PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, _enum, ctypes.c_int,
                                _enum)
 TRANSCRIPT_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, _enum, _enum, _enum,
                                  _str)
+# Per-session callbacks (MAILCONN_1.1): the session comes first.
+SESSION_PROGRESS_FN = ctypes.CFUNCTYPE(None, SessionPtr, ctypes.c_void_p,
+                                       _enum, ctypes.c_int, _enum)
+SESSION_TRANSCRIPT_FN = ctypes.CFUNCTYPE(None, SessionPtr, ctypes.c_void_p,
+                                         _enum, _enum, _enum, _str)
 
 # name: (restype, argtypes). test_binding.py checks this against the
 # header and against the library's exports, both ways.
@@ -78,6 +84,17 @@ PROTOTYPES = {
     "mailconn_session_stage_passed": (ctypes.c_int, (SessionPtr, _enum)),
     "mailconn_session_stage_ms": (ctypes.c_int64, (SessionPtr, _enum)),
     "mailconn_session_fact": (_str, (SessionPtr, _enum, _enum)),
+
+    # MAILCONN_1.1. Required like the rest: the package ships with the
+    # library it was written for.
+    "mailconn_session_set_progress": (_enum, (SessionPtr, SESSION_PROGRESS_FN,
+                                              ctypes.c_void_p)),
+    "mailconn_session_set_transcript": (_enum, (SessionPtr,
+                                                SESSION_TRANSCRIPT_FN,
+                                                ctypes.c_void_p)),
+    "mailconn_session_cancel": (_enum, (SessionPtr,)),
+    "mailconn_config_check": (_enum, (ConfigPtr, ctypes.POINTER(ctypes.c_char),
+                                      ctypes.c_size_t)),
 }
 
 

@@ -59,7 +59,11 @@ class StageResult:
 @dataclasses.dataclass(frozen=True)
 class Result:
     """The outcome of one verification. Failures are data, not exceptions:
-    .error is Error.OK on success or one of the eight outcome codes."""
+    .error is Error.OK on success or one of the eight outcome codes, or:
+    Error.E_CANCELLED when Session.cancel() (or cancelling the task of
+    verify_async()) stopped the check, Error.E_SYSTEM when the blocking wait
+    of Session.run()/verify() failed, Error.E_PENDING when the result was
+    taken before the check finished (Session.result() mid-way)."""
 
     error: Error
     cause: Cause
@@ -75,6 +79,15 @@ class Result:
     @property
     def ok(self):
         return self.error == Error.OK
+
+    @property
+    def finished(self):
+        """False only for a result taken while the check was pending."""
+        return self.error != Error.E_PENDING
+
+    @property
+    def cancelled(self):
+        return self.error == Error.E_CANCELLED
 
     @property
     def stage_name(self):
@@ -221,6 +234,14 @@ def _missing_option_name(lib, message):
     return None
 
 
+def _config_reason(lib, cfg):
+    """Why mailconn_session_new() refused `cfg`, from mailconn_config_check()
+    (mailconn_session_new() leaves the config, so its error text, alone)."""
+    buf = ctypes.create_string_buffer(512)
+    lib.mailconn_config_check(cfg, buf, len(buf))
+    return _library.text(buf.value) or ""
+
+
 class Session:
     """One verification run over the C session, for callers who drive it
     themselves (selectors, another event loop). verify() and
@@ -257,7 +278,7 @@ class Session:
             out = _library.SessionPtr()
             rc = lib.mailconn_session_new(cfg, ctypes.byref(out))
             if rc != Error.OK:
-                message = _library.text(lib.mailconn_config_error(cfg))
+                message = _config_reason(lib, cfg)
                 raise error_for_code(
                     rc, message or f"mailconn_session_new: {Error(rc).name}",
                     option=_missing_option_name(lib, message))
@@ -302,6 +323,19 @@ class Session:
             if self._close_pending:
                 self.close()
         return _coerce(Error, outcome)
+
+    def cancel(self):
+        """Stop the check: it ends at the next step (the fd becomes readable
+        to wake the caller's loop) with Error.E_CANCELLED. Callable from any
+        thread and from this session's callbacks, but not concurrently with
+        close(); a no-op on a closed session."""
+        ptr = self._ptr
+        if ptr is None:
+            return
+        rc = self._lib.mailconn_session_cancel(ptr)
+        if rc != Error.OK:
+            raise error_for_code(rc, f"mailconn_session_cancel: "
+                                 f"{_coerce(Error, rc).name}")
 
     @property
     def fd(self):
@@ -501,13 +535,31 @@ async def drive(session):
         driver.stop()
 
 
+def _end_cancelled(session):
+    """After Session.cancel(): the steps that end the check (bounded, none
+    of them blocks), so the C side records the outcome and reports the end
+    of the running stage before the session is freed."""
+    try:
+        for _ in range(4):
+            if session.step() == State.DONE:
+                break
+    except MailconnError:
+        pass                    # closed meanwhile: nothing left to end
+
+
 async def verify_async(*, progress=None, transcript=False, **config):
     """verify() for asyncio: the session is stepped from the running loop
     (add_reader/add_writer and call_later), so thousands of checks can run
-    in one thread. Cancelling the task frees the session."""
+    in one thread. Cancelling the task cancels the check
+    (mailconn_session_cancel) and frees the session."""
     session = Session(progress=progress, transcript=transcript, **config)
     try:
-        await drive(session)
+        try:
+            await drive(session)
+        except asyncio.CancelledError:
+            session.cancel()
+            _end_cancelled(session)
+            raise
         result = session.result()
     finally:
         session.close()

@@ -181,6 +181,10 @@ def _ctype_for(c_type):
         "mailconn_session**": ctypes.POINTER(_library.SessionPtr),
         "mailconn_progress_fn": _library.PROGRESS_FN,
         "mailconn_transcript_fn": _library.TRANSCRIPT_FN,
+        "mailconn_session_progress_fn": _library.SESSION_PROGRESS_FN,
+        "mailconn_session_transcript_fn": _library.SESSION_TRANSCRIPT_FN,
+        "char*": ctypes.POINTER(ctypes.c_char),
+        "size_t": ctypes.c_size_t,
     }
     if c_type in fixed:
         return fixed[c_type]
@@ -195,15 +199,50 @@ def test_prototypes_match_header():
     assert set(_library.PROTOTYPES) == set(funcs)
     for name, (ret, params) in funcs.items():
         restype, argtypes = _library.PROTOTYPES[name]
+        # The count first: a wrong one is the drift that corrupts the stack.
+        assert len(argtypes) == len(params), \
+            f"{name}: {len(argtypes)} ctypes arguments, {len(params)} in C"
         assert restype is _ctype_for(ret), name
         assert list(argtypes) == [_ctype_for(p) for p in params], name
 
 
+# The MAILCONN_1.1 additions, with their C argument counts: the parse above
+# must find them (a header regex that silently missed them would let the
+# binding drift unnoticed).
+API_1_1 = {
+    "mailconn_session_set_progress": 3,
+    "mailconn_session_set_transcript": 3,
+    "mailconn_session_cancel": 1,
+    "mailconn_config_check": 3,
+}
+
+
+@pytest.mark.parametrize("name", sorted(API_1_1))
+def test_api_1_1_prototypes_match_header(name):
+    funcs = _header_functions()
+    assert name in funcs, f"{name} is not declared in mailconn.h"
+    ret, params = funcs[name]
+    assert len(params) == API_1_1[name], (name, params)
+    restype, argtypes = _library.PROTOTYPES[name]
+    assert len(argtypes) == len(params), name
+    assert restype is _ctype_for(ret), name
+    assert list(argtypes) == [_ctype_for(p) for p in params], name
+    with open(SYMBOL_MAP, encoding="utf-8") as f:
+        text = re.sub(r"/\*.*?\*/", " ", f.read(), flags=re.S)
+    node = re.search(r"MAILCONN_1\.1\s*\{(.*?)\}", text, flags=re.S)
+    assert node, "no MAILCONN_1.1 node in libmailconn.sym"
+    assert re.search(rf"\b{name}\s*;", node.group(1)), \
+        f"{name} is not in the MAILCONN_1.1 node"
+
+
 def test_callback_types_match_header():
     cbs = _header_callbacks()
-    assert set(cbs) == {"mailconn_progress_fn", "mailconn_transcript_fn"}
+    assert set(cbs) == {"mailconn_progress_fn", "mailconn_transcript_fn",
+                        "mailconn_session_progress_fn",
+                        "mailconn_session_transcript_fn"}
     for name, (ret, params) in cbs.items():
         fn = _ctype_for(name)
+        assert len(fn._argtypes_) == len(params), name
         assert fn._restype_ is _ctype_for(ret), name
         assert list(fn._argtypes_) == [_ctype_for(p) for p in params], name
 
@@ -667,3 +706,185 @@ def test_blocking_verify_releases_the_gil(silent_port):
         assert r.error == mailconn.Error.IMAP_SETTINGS
     assert elapsed < 1.5, elapsed
 
+
+
+# ------------------------------------------- MAILCONN_1.1: pending, cancel
+
+
+def test_new_outcome_codes():
+    assert mailconn.Error.E_PENDING == 107
+    assert mailconn.Error.E_CANCELLED == 108
+    assert mailconn.Error.E_SYSTEM == 106
+    assert mailconn.Cause.CANCELLED == 100
+    assert mailconn.Cause.SYSTEM == 101
+    for code in (mailconn.Error.E_PENDING, mailconn.Error.E_CANCELLED):
+        assert mailconn.error_name(code) == code.name
+        assert mailconn.error_message(code)
+
+
+def test_result_before_the_first_step_is_pending(silent_port):
+    with mailconn.Session(**silent_config(silent_port)) as s:
+        r = s.result()
+        assert r.error is mailconn.Error.E_PENDING
+        assert not r.ok and not r.finished and not r.cancelled
+        assert all(st.status == "not_run" for st in r.stages)
+        assert s.step() == mailconn.State.PENDING
+        r = s.result()                  # connected, waiting for a greeting
+        assert r.error is mailconn.Error.E_PENDING
+        assert not r.finished
+
+
+def assert_cancelled(result, stage=mailconn.Stage.IMAP_CONNECT):
+    assert result.error is mailconn.Error.E_CANCELLED
+    assert result.cancelled and result.finished and not result.ok
+    assert result.cause is mailconn.Cause.CANCELLED
+    assert result.stage == stage
+    assert all(st.status == "not_run" for st in result.stages[stage - 1:])
+
+
+def _wait_for(session, timeout_s):
+    """One wait on the session's fd, as a caller's loop would."""
+    import selectors
+    with selectors.DefaultSelector() as sel:
+        events = 0
+        if session.events & mailconn.Wait.READ:
+            events |= selectors.EVENT_READ
+        if session.events & mailconn.Wait.WRITE:
+            events |= selectors.EVENT_WRITE
+        if session.fd >= 0 and events:
+            sel.register(session.fd, events)
+        return sel.select(timeout_s)
+
+
+def test_cancel_ends_the_check_at_the_next_step(silent_port):
+    fds = open_fds()
+    s = mailconn.Session(**silent_config(silent_port, stage_timeout_ms=60000))
+    assert s.step() == mailconn.State.PENDING
+    s.cancel()
+    t0 = time.monotonic()
+    for _ in range(10):
+        # The session's own timeout is the 60 s stage timeout: only the
+        # cancel's wake-up can end this wait early.
+        _wait_for(s, s.timeout_ms / 1000.0)
+        if s.step() == mailconn.State.DONE:
+            break
+    assert time.monotonic() - t0 < 5
+    assert_cancelled(s.result())
+    s.close()
+    s.cancel()                          # closed: nothing to cancel
+    assert open_fds() == fds
+
+
+def test_cancel_from_another_thread_wakes_the_async_driver(silent_port):
+    import threading
+
+    async def main():
+        s = mailconn.Session(**silent_config(silent_port,
+                                             stage_timeout_ms=60000))
+        assert s.step() == mailconn.State.PENDING
+        thread = threading.Thread(target=s.cancel)
+        t0 = asyncio.get_running_loop().time()
+        thread.start()
+        await mailconn.drive(s)
+        elapsed = asyncio.get_running_loop().time() - t0
+        thread.join()
+        result = s.result()
+        s.close()
+        return result, elapsed
+
+    result, elapsed = asyncio.run(main())
+    assert elapsed < 5
+    assert_cancelled(result)
+
+
+def test_cancel_from_a_progress_callback(silent_port):
+    holder, events = {}, []
+
+    def progress(stage, finished, error):
+        events.append((stage, finished, error))
+        if not finished:
+            holder["session"].cancel()
+
+    s = mailconn.Session(progress=progress,
+                         **silent_config(silent_port, stage_timeout_ms=60000))
+    holder["session"] = s
+    t0 = time.monotonic()
+    outcome = s.run()
+    assert time.monotonic() - t0 < 5
+    s.raise_callback_error()
+    assert outcome is mailconn.Error.E_CANCELLED
+    assert_cancelled(s.result())
+    assert events[0] == (mailconn.Stage.IMAP_CONNECT, False, mailconn.Error.OK)
+    s.close()
+    holder.clear()
+
+
+def test_cancelling_verify_async_cancels_the_check(silent_port, monkeypatch):
+    cancelled, events = [], []
+    real_cancel = mailconn.Session.cancel
+
+    def recording_cancel(self):
+        cancelled.append(self)
+        real_cancel(self)
+
+    monkeypatch.setattr(mailconn.Session, "cancel", recording_cancel)
+
+    async def main():
+        fds = open_fds()
+        started = asyncio.Event()
+
+        def progress(stage, finished, error):
+            events.append((stage, finished, error))
+            started.set()
+
+        task = asyncio.create_task(mailconn.verify_async(
+            **silent_config(silent_port, stage_timeout_ms=60000),
+            progress=progress))
+        # The check is under way (or the task failed: then say so).
+        waiter = asyncio.create_task(started.wait())
+        await asyncio.wait({task, waiter},
+                           return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if task.done():
+            task.result()               # raises what went wrong
+        assert started.is_set()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        gc.collect()
+        return fds, open_fds()
+
+    before, after = asyncio.run(main())
+    assert len(cancelled) == 1
+    assert after == before
+    # The check was ended, not just dropped: nothing after the cancel
+    # reports success, and nothing of a later stage ran.
+    assert events[0] == (mailconn.Stage.IMAP_CONNECT, False, mailconn.Error.OK)
+    assert all(stage == mailconn.Stage.IMAP_CONNECT for stage, _, _ in events)
+    assert all(error != mailconn.Error.OK for _, finished, error in events
+               if finished)
+
+
+def test_missing_option_reason_comes_from_config_check():
+    # mailconn_session_new() no longer writes its reason into the config;
+    # the binding asks mailconn_config_check() instead.
+    lib = _library.load()
+    cfg = lib.mailconn_config_new()
+    try:
+        for key, value in base_config(bcc=_DROP).items():
+            opt = lib.mailconn_option_from_name(key.encode())
+            assert lib.mailconn_config_set_string(cfg, opt,
+                                                  value.encode()) == 0
+        buf = ctypes.create_string_buffer(256)
+        assert lib.mailconn_config_check(cfg, buf, len(buf)) == \
+            mailconn.Error.E_MISSING_OPTION
+        assert b"bcc" in buf.value
+        out = _library.SessionPtr()
+        assert lib.mailconn_session_new(cfg, ctypes.byref(out)) == \
+            mailconn.Error.E_MISSING_OPTION
+        assert lib.mailconn_config_error(cfg) == b""
+    finally:
+        lib.mailconn_config_free(cfg)
+    with pytest.raises(mailconn.MissingOptionError) as info:
+        mailconn.Session(**base_config(bcc=_DROP))
+    assert info.value.option == "bcc"
