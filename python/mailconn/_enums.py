@@ -50,6 +50,8 @@ class Error(_CEnum):
     E_OPTION_TYPE = 104
     E_MISSING_OPTION = 105
     E_SYSTEM = 106
+    E_PENDING = 107
+    E_CANCELLED = 108
 
 
 # The eight verification codes are "outcomes" in the documentation; one type.
@@ -111,6 +113,8 @@ class Cause(_CEnum):
     DATA_REJECTED = 93
     MESSAGE_REJECTED = 94
     SEND_TEMPORARY = 95
+    CANCELLED = 100
+    SYSTEM = 101
 
 
 class Stage(_CEnum):

@@ -37,6 +37,10 @@ PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, _enum, ctypes.c_int,
                                _enum)
 TRANSCRIPT_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, _enum, _enum, _enum,
                                  _str)
+SESSION_PROGRESS_FN = ctypes.CFUNCTYPE(None, SessionPtr, ctypes.c_void_p,
+                                       _enum, ctypes.c_int, _enum)
+SESSION_TRANSCRIPT_FN = ctypes.CFUNCTYPE(None, SessionPtr, ctypes.c_void_p,
+                                         _enum, _enum, _enum, _str)
 
 # name: (restype, argtypes). test_binding.py checks this against the
 # header and against the library's exports, both ways.
@@ -56,6 +60,8 @@ PROTOTYPES = {
     "mailconn_option_from_name": (ctypes.c_int, (_str,)),
     "mailconn_option_name": (_str, (_enum,)),
     "mailconn_config_error": (_str, (ConfigPtr,)),
+    "mailconn_config_check": (_enum, (ConfigPtr, ctypes.c_char_p,
+                                      ctypes.c_size_t)),
     "mailconn_config_set_progress": (None, (ConfigPtr, PROGRESS_FN,
                                             ctypes.c_void_p)),
     "mailconn_config_set_transcript": (None, (ConfigPtr, TRANSCRIPT_FN,
@@ -63,6 +69,12 @@ PROTOTYPES = {
 
     "mailconn_session_new": (_enum, (ConfigPtr, ctypes.POINTER(SessionPtr))),
     "mailconn_session_free": (None, (SessionPtr,)),
+    "mailconn_session_set_progress": (_enum, (SessionPtr, SESSION_PROGRESS_FN,
+                                              ctypes.c_void_p)),
+    "mailconn_session_set_transcript": (_enum, (SessionPtr,
+                                                SESSION_TRANSCRIPT_FN,
+                                                ctypes.c_void_p)),
+    "mailconn_session_cancel": (_enum, (SessionPtr,)),
     "mailconn_session_step": (_enum, (SessionPtr,)),
     "mailconn_session_fd": (ctypes.c_int, (SessionPtr,)),
     "mailconn_session_events": (ctypes.c_uint, (SessionPtr,)),

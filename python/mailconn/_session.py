@@ -257,7 +257,9 @@ class Session:
             out = _library.SessionPtr()
             rc = lib.mailconn_session_new(cfg, ctypes.byref(out))
             if rc != Error.OK:
-                message = _library.text(lib.mailconn_config_error(cfg))
+                reason = ctypes.create_string_buffer(256)
+                lib.mailconn_config_check(cfg, reason, len(reason))
+                message = _library.text(reason.value)
                 raise error_for_code(
                     rc, message or f"mailconn_session_new: {Error(rc).name}",
                     option=_missing_option_name(lib, message))

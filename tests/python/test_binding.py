@@ -169,6 +169,8 @@ def _ctype_for(c_type):
     fixed = {
         "void": None,
         "const char*": ctypes.c_char_p,
+        "char*": ctypes.c_char_p,
+        "size_t": ctypes.c_size_t,
         "int": ctypes.c_int,
         "unsigned": ctypes.c_uint,
         "uint32_t": ctypes.c_uint32,
@@ -181,6 +183,8 @@ def _ctype_for(c_type):
         "mailconn_session**": ctypes.POINTER(_library.SessionPtr),
         "mailconn_progress_fn": _library.PROGRESS_FN,
         "mailconn_transcript_fn": _library.TRANSCRIPT_FN,
+        "mailconn_session_progress_fn": _library.SESSION_PROGRESS_FN,
+        "mailconn_session_transcript_fn": _library.SESSION_TRANSCRIPT_FN,
     }
     if c_type in fixed:
         return fixed[c_type]
@@ -201,7 +205,9 @@ def test_prototypes_match_header():
 
 def test_callback_types_match_header():
     cbs = _header_callbacks()
-    assert set(cbs) == {"mailconn_progress_fn", "mailconn_transcript_fn"}
+    assert set(cbs) == {"mailconn_progress_fn", "mailconn_transcript_fn",
+                        "mailconn_session_progress_fn",
+                        "mailconn_session_transcript_fn"}
     for name, (ret, params) in cbs.items():
         fn = _ctype_for(name)
         assert fn._restype_ is _ctype_for(ret), name
