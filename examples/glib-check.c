@@ -238,8 +238,9 @@ main(int argc, char **argv)
 
 	mailconn_error rc = mailconn_session_new(cfg, &c.session);
 	if (rc != MAILCONN_OK) {
-		fprintf(stderr, "glib-check: %s: %s\n", mailconn_error_name(rc),
-		        mailconn_config_error(cfg));
+		char why[256];
+		mailconn_config_check(cfg, why, sizeof why);
+		fprintf(stderr, "glib-check: %s: %s\n", mailconn_error_name(rc), why);
 		mailconn_config_free(cfg);
 		return EXIT_USAGE;
 	}

@@ -528,8 +528,10 @@ run(int argc, char **argv, mailconn_config *cfg)
 	mailconn_session *s = NULL;
 	mailconn_error e = mailconn_session_new(cfg, &s);
 	if (e != MAILCONN_OK) {
+		char why[256];
+		mailconn_config_check(cfg, why, sizeof why);
 		fprintf(stderr, "mailconn-check: %s: %s\n", mailconn_error_name(e),
-		        mailconn_config_error(cfg));
+		        why);
 		rc = EXIT_USAGE;
 		goto out;
 	}

@@ -171,8 +171,9 @@ add_account(mailconn_config *cfg, char *spec, struct account *a)
 	mailconn_error rc = mailconn_session_new(cfg, &a->session);
 	if (rc != MAILCONN_OK) {
 		/* E.g. MISSING_OPTION when --bcc or a host was not given. */
-		fprintf(stderr, "poll-many: %s: %s\n", mailconn_error_name(rc),
-		        mailconn_config_error(cfg));
+		char why[256];
+		mailconn_config_check(cfg, why, sizeof why);
+		fprintf(stderr, "poll-many: %s: %s\n", mailconn_error_name(rc), why);
 		return -1;
 	}
 	/* Nothing has been sent yet: the first step is due right away. */

@@ -100,8 +100,8 @@ struct ProgressHook {
 
 extern "C" {
 static void
-progress_trampoline(void *userdata, mailconn_stage stage, int finished,
-                    mailconn_error outcome)
+progress_trampoline(mailconn_session *, void *userdata, mailconn_stage stage,
+                    int finished, mailconn_error outcome)
 {
 	ProgressHook *hook = static_cast<ProgressHook *>(userdata);
 	if (hook->failure)
@@ -117,24 +117,25 @@ progress_trampoline(void *userdata, mailconn_stage stage, int finished,
 class Session {
 public:
 	/*
-	 * The session copies the configuration, callback pointer and userdata
-	 * included, so the userdata must live as long as the session, not the
-	 * Config. It lives here, on the heap, so that moving the Session does
-	 * not move it; the hook is unregistered from `cfg` again right away.
+	 * The callback is registered on the session itself, so the Config
+	 * stays untouched and may be shared. The hook lives on the heap so
+	 * that moving the Session does not move it.
 	 */
-	explicit Session(Config &cfg, Progress progress = Progress())
+	explicit Session(const Config &cfg, Progress progress = Progress())
 	{
-		if (progress) {
-			hook_.reset(new ProgressHook{ std::move(progress), nullptr });
-			mailconn_config_set_progress(cfg.get(), progress_trampoline,
-			                             hook_.get());
-		}
 		mailconn_session *raw = nullptr;
 		mailconn_error rc = mailconn_session_new(cfg.get(), &raw);
-		mailconn_config_set_progress(cfg.get(), nullptr, nullptr);
-		if (rc != MAILCONN_OK)
-			throw Error(rc, mailconn_config_error(cfg.get()));
+		if (rc != MAILCONN_OK) {
+			char why[256];
+			mailconn_config_check(cfg.get(), why, sizeof why);
+			throw Error(rc, why);
+		}
 		session_.reset(raw);
+		if (progress) {
+			hook_.reset(new ProgressHook{ std::move(progress), nullptr });
+			mailconn_session_set_progress(raw, progress_trampoline,
+			                              hook_.get());
+		}
 	}
 
 	/* Blocking: fine for a command-line tool or a worker thread. An event

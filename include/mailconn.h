@@ -29,11 +29,29 @@
  *     no terminal escapes, valid UTF-8, bounded length.
  *   - A handle is used by one thread at a time; separate handles are
  *     independent, and many sessions may run in one thread.
- *   - Callbacks run inside mailconn_session_step() and must not call back
- *     into the same session.
+ *   - Callbacks run inside mailconn_session_step(). From inside them the
+ *     session's read-only getters (outcome, cause, stage, protocol,
+ *     server_reply, detail, hint, stage_passed, stage_ms, fact, fd, events,
+ *     timeout_ms) and mailconn_session_cancel() may be called; step, run,
+ *     the setters and free may not. For each stage they arrive in reading
+ *     order: progress(started), that stage's transcript lines,
+ *     progress(finished). Until the session is done, outcome() is
+ *     MAILCONN_E_PENDING even inside the callback of the failing stage.
  *   - Secrets (passwords, tokens) are copied, never logged, never put in a
  *     result string, and wiped from memory when their handle is freed.
  *   - Enum values are frozen: new values are only ever appended.
+ *
+ * Platform and lifetime
+ *   - Linux only today (epoll, eventfd, getaddrinfo in a thread).
+ *   - No global initialisation call: GnuTLS initialises itself when the
+ *     library is loaded. The library keeps no global mutable state.
+ *   - Name resolution runs getaddrinfo() in a detached thread per lookup,
+ *     which cannot be interrupted: after mailconn_session_free() it may
+ *     live on until the system resolver returns (bounded by the resolver's
+ *     own timeouts), touching only memory of its own. Do not dlclose() the
+ *     library while such a lookup may still be running.
+ *   - After fork(), a session belongs to the process that created it:
+ *     the child must not step it (it may free it, which closes the fds).
  */
 #ifndef MAILCONN_H
 #define MAILCONN_H
@@ -67,9 +85,16 @@ typedef struct mailconn_config mailconn_config;
 typedef struct mailconn_session mailconn_session;
 
 /**
- * Outcome of a verification (0 and 1-8) and status of an API call (100+).
- * The eight verification outcomes are the stable codes callers branch on;
- * mailconn_cause gives the finer reason.
+ * Two families share this type, as libcurl keeps CURLcode and CURLMcode
+ * apart:
+ *   - verification outcomes, 0-8: MAILCONN_OK ("the mailbox works") and the
+ *     eight codes callers branch on; mailconn_cause gives the finer reason.
+ *   - call status, 100+ (MAILCONN_E_*): what an API call says about the
+ *     call itself. mailconn_session_outcome() returns one of these instead
+ *     of an outcome when the check reached no verdict: E_PENDING (not
+ *     finished), E_CANCELLED (mailconn_session_cancel()), E_SYSTEM (the
+ *     blocking mailconn_session_run() could not wait). MAILCONN_OK is only
+ *     ever returned for a verification that observed all five stages pass.
  */
 typedef enum mailconn_error {
 	MAILCONN_OK = 0,
@@ -104,8 +129,15 @@ typedef enum mailconn_error {
 	MAILCONN_E_OPTION_TYPE = 104,
 	/** A required option (e.g. email, hosts, BCC) was never set. */
 	MAILCONN_E_MISSING_OPTION = 105,
-	/** A system resource (thread, pipe, socket) could not be created. */
+	/** A system resource (thread, pipe, socket) could not be created, or
+	 * mailconn_session_run()'s own wait failed (then also the session's
+	 * outcome, with MAILCONN_CAUSE_SYSTEM). */
 	MAILCONN_E_SYSTEM = 106,
+	/** mailconn_session_outcome(): the check has not finished yet. */
+	MAILCONN_E_PENDING = 107,
+	/** mailconn_session_outcome(): mailconn_session_cancel() stopped the
+	 * check before it finished. */
+	MAILCONN_E_CANCELLED = 108,
 
 	MAILCONN_ERROR_MAX_ = 0x7fffffff
 } mailconn_error;
@@ -183,6 +215,11 @@ typedef enum mailconn_cause {
 	MAILCONN_CAUSE_DATA_REJECTED = 93,
 	MAILCONN_CAUSE_MESSAGE_REJECTED = 94,
 	MAILCONN_CAUSE_SEND_TEMPORARY = 95,
+	/* The check itself 100-109 */
+	/** mailconn_session_cancel() was called. */
+	MAILCONN_CAUSE_CANCELLED = 100,
+	/** The session's own wait (poll in mailconn_session_run) failed. */
+	MAILCONN_CAUSE_SYSTEM = 101,
 
 	MAILCONN_CAUSE_MAX_ = 0x7fffffff
 } mailconn_cause;
@@ -339,6 +376,20 @@ typedef void (*mailconn_transcript_fn)(void *userdata, mailconn_stage stage,
                                        mailconn_direction direction,
                                        const char *line);
 
+/** Per-session variants of the callbacks above: they also receive the
+ * session they report on (see mailconn_session_set_progress()). */
+typedef void (*mailconn_session_progress_fn)(mailconn_session *s,
+                                             void *userdata,
+                                             mailconn_stage stage,
+                                             int finished,
+                                             mailconn_error outcome);
+typedef void (*mailconn_session_transcript_fn)(mailconn_session *s,
+                                               void *userdata,
+                                               mailconn_stage stage,
+                                               mailconn_protocol protocol,
+                                               mailconn_direction direction,
+                                               const char *line);
+
 /* ---- Library ---------------------------------------------------------- */
 
 /** @return the runtime library version as "MAJOR.MINOR.PATCH". */
@@ -410,7 +461,8 @@ MAILCONN_API const char *mailconn_option_name(mailconn_option option);
 MAILCONN_API const char *mailconn_config_error(const mailconn_config *cfg);
 
 /** Register a progress callback (NULL to remove). Sessions created later
- * call it; `userdata` is passed through untouched. */
+ * call it; `userdata` is passed through untouched. To tell sessions apart,
+ * prefer mailconn_session_set_progress(). */
 MAILCONN_API void mailconn_config_set_progress(mailconn_config *cfg,
                                                mailconn_progress_fn fn,
                                                void *userdata);
@@ -421,20 +473,70 @@ MAILCONN_API void mailconn_config_set_transcript(mailconn_config *cfg,
                                                  mailconn_transcript_fn fn,
                                                  void *userdata);
 
+/**
+ * Check that `cfg` is complete enough for mailconn_session_new(), without
+ * connecting anywhere. Reads `cfg` only: safe to call from many threads.
+ * @return what mailconn_session_new() would return for `cfg` (MAILCONN_OK,
+ * MAILCONN_E_MISSING_OPTION, MAILCONN_E_INVALID_CONFIG, MAILCONN_E_NOMEM,
+ * MAILCONN_E_INVALID_ARGUMENT), with the reason, naming the option, in
+ * `reason` (NUL-terminated, cut to `reason_size`; "" on success). `reason`
+ * may be NULL when `reason_size` is 0.
+ */
+MAILCONN_API mailconn_error mailconn_config_check(const mailconn_config *cfg,
+                                                  char *reason,
+                                                  size_t reason_size);
+
 /* ---- Session ---------------------------------------------------------- */
 
 /**
- * Create a session from a complete configuration (copied: `cfg` may be
- * changed or freed afterwards). Nothing is sent until the first step.
- * @return MAILCONN_OK; MAILCONN_E_MISSING_OPTION (see
- * mailconn_config_error()); MAILCONN_E_NOMEM; MAILCONN_E_INVALID_ARGUMENT.
+ * Create a session from a complete configuration. The configuration is
+ * resolved and copied at once (`cfg` may be changed or freed afterwards)
+ * and only read: sessions may be made from one config in several threads
+ * at the same time. Nothing is sent until the first step.
+ * @return MAILCONN_OK; MAILCONN_E_MISSING_OPTION (a required option is
+ * unset); MAILCONN_E_INVALID_CONFIG (the CA file or directory cannot be
+ * loaded, or the test message cannot be built from subject and body);
+ * MAILCONN_E_NOMEM; MAILCONN_E_SYSTEM (no epoll or event fd);
+ * MAILCONN_E_INVALID_ARGUMENT. mailconn_config_check() gives the reason of
+ * the first two.
  */
 MAILCONN_API mailconn_error mailconn_session_new(const mailconn_config *cfg,
                                                  mailconn_session **out);
 
 /** Free a session at any point: connections are closed, threads detached,
- * secrets wiped. NULL is allowed. */
+ * secrets wiped. NULL is allowed. Not from inside one of its callbacks,
+ * and not while another thread may still call mailconn_session_cancel()
+ * on it. */
 MAILCONN_API void mailconn_session_free(mailconn_session *s);
+
+/**
+ * Register this session's progress callback, which receives the session
+ * (NULL fn to remove). It replaces, for this session only, the one the
+ * config registered. Call before the first step to see every stage.
+ * @return MAILCONN_OK or MAILCONN_E_INVALID_ARGUMENT.
+ */
+MAILCONN_API mailconn_error
+mailconn_session_set_progress(mailconn_session *s,
+                              mailconn_session_progress_fn fn, void *userdata);
+
+/** Register this session's transcript callback; as
+ * mailconn_session_set_progress(). */
+MAILCONN_API mailconn_error
+mailconn_session_set_transcript(mailconn_session *s,
+                                mailconn_session_transcript_fn fn,
+                                void *userdata);
+
+/**
+ * Stop the check. Callable from any thread at any time before
+ * mailconn_session_free(), and from inside the session's callbacks. It
+ * makes mailconn_session_fd() readable, so a caller waiting on it wakes;
+ * the next mailconn_session_step() closes the connections and finishes
+ * with outcome MAILCONN_E_CANCELLED, cause MAILCONN_CAUSE_CANCELLED, the
+ * running stage as mailconn_session_stage(), and the stages that had not
+ * finished reported as not run. A check already finished keeps its
+ * outcome. @return MAILCONN_OK or MAILCONN_E_INVALID_ARGUMENT.
+ */
+MAILCONN_API mailconn_error mailconn_session_cancel(mailconn_session *s);
 
 /**
  * Advance as far as possible without blocking; the work per call is
@@ -458,11 +560,14 @@ MAILCONN_API unsigned mailconn_session_events(const mailconn_session *s);
 MAILCONN_API int mailconn_session_timeout_ms(const mailconn_session *s);
 
 /** Blocking convenience: step with an internal poll() loop until done.
- * @return the outcome, as mailconn_session_outcome(). */
+ * @return the outcome, as mailconn_session_outcome(); MAILCONN_E_SYSTEM
+ * (also the session's outcome from then on) when poll() itself fails. */
 MAILCONN_API mailconn_error mailconn_session_run(mailconn_session *s);
 
-/** @return MAILCONN_OK or one of the eight outcomes (MAILCONN_OK while
- * still pending). */
+/** @return MAILCONN_OK or one of the eight outcomes once finished;
+ * MAILCONN_E_PENDING while not finished; MAILCONN_E_CANCELLED or
+ * MAILCONN_E_SYSTEM when the check was stopped before a verdict (see
+ * mailconn_error). */
 MAILCONN_API mailconn_error mailconn_session_outcome(const mailconn_session *s);
 
 /** @return the finer cause of the outcome. */

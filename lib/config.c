@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <idn2.h>
+#include <pthread.h>
 
 #include "core/buf.h"
 #include "private.h"
@@ -39,38 +40,41 @@ struct option_def {
 	const char *name;
 	int id;
 	enum value_kind kind;
+	int is_string;
+	int slot;               /* index into str[] or num[] */
 	size_t max_len;         /* strings only */
 	int64_t default_value;  /* integers only */
 };
 
+/* Every id must sit in its type's range of the public enum. */
+#define CHECK_STRING_ID(id, name, kind, max, def) \
+	_Static_assert(MAILCONN_OPT_##id >= 1 && MAILCONN_OPT_##id < 100, \
+	               #id " is a string option: its id must be 1-99");
+#define CHECK_INT_ID(id, name, kind, max, def) \
+	_Static_assert(MAILCONN_OPT_##id >= 100 && MAILCONN_OPT_##id < 200, \
+	               #id " is an integer option: its id must be 100-199");
+MAILCONN__STRING_OPTIONS(CHECK_STRING_ID)
+MAILCONN__INT_OPTIONS(CHECK_INT_ID)
+#undef CHECK_STRING_ID
+#undef CHECK_INT_ID
+/* num_set has one bit per integer slot. */
+_Static_assert(MAILCONN__INT_COUNT <= 8 * sizeof(unsigned),
+               "too many integer options for num_set");
+
 static const struct option_def option_defs[] = {
-	{ "email",                MAILCONN_OPT_EMAIL,                KIND_EMAIL,     254, 0 },
-	{ "password",             MAILCONN_OPT_PASSWORD,             KIND_SECRET,    1024, 0 },
-	{ "oauth2_token",         MAILCONN_OPT_OAUTH2_TOKEN,         KIND_SECRET,    16384, 0 },
-	{ "username",             MAILCONN_OPT_USERNAME,             KIND_TEXT,      256, 0 },
-	{ "smtp_username",        MAILCONN_OPT_SMTP_USERNAME,        KIND_TEXT,      256, 0 },
-	{ "smtp_password",        MAILCONN_OPT_SMTP_PASSWORD,        KIND_SECRET,    1024, 0 },
-	{ "imap_host",            MAILCONN_OPT_IMAP_HOST,            KIND_HOST,      254, 0 },
-	{ "smtp_host",            MAILCONN_OPT_SMTP_HOST,            KIND_HOST,      254, 0 },
-	{ "bcc",                  MAILCONN_OPT_BCC,                  KIND_EMAIL,     254, 0 },
-	{ "subject",              MAILCONN_OPT_SUBJECT,              KIND_TEXT,      512, 0 },
-	{ "body",                 MAILCONN_OPT_BODY,                 KIND_MULTILINE, 65536, 0 },
-	{ "ca_file",              MAILCONN_OPT_CA_FILE,              KIND_FILE,      4096, 0 },
-	{ "ca_path",              MAILCONN_OPT_CA_PATH,              KIND_DIR,       4096, 0 },
-	{ "imap_address",         MAILCONN_OPT_IMAP_ADDRESS,         KIND_IP,        64, 0 },
-	{ "smtp_address",         MAILCONN_OPT_SMTP_ADDRESS,         KIND_IP,        64, 0 },
-	{ "client_name",          MAILCONN_OPT_CLIENT_NAME,          KIND_HOST,      254, 0 },
-	{ "imap_port",            MAILCONN_OPT_IMAP_PORT,            KIND_PORT,      0, 0 },
-	{ "imap_security",        MAILCONN_OPT_IMAP_SECURITY,        KIND_SECURITY,  0, MAILCONN_SECURITY_AUTO },
-	{ "smtp_port",            MAILCONN_OPT_SMTP_PORT,            KIND_PORT,      0, 0 },
-	{ "smtp_security",        MAILCONN_OPT_SMTP_SECURITY,        KIND_SECURITY,  0, MAILCONN_SECURITY_AUTO },
-	{ "allow_untrusted_cert", MAILCONN_OPT_ALLOW_UNTRUSTED_CERT, KIND_FLAG,      0, 0 },
-	{ "stage_timeout_ms",     MAILCONN_OPT_STAGE_TIMEOUT_MS,     KIND_MILLIS,    0, 30000 },
-	{ "deadline_ms",          MAILCONN_OPT_DEADLINE_MS,          KIND_MILLIS,    0, 120000 },
-	{ "overlap",              MAILCONN_OPT_OVERLAP,              KIND_FLAG,      0, 0 },
+#define STRING_DEF(id, name, kind, max, def) \
+	{ #name, MAILCONN_OPT_##id, KIND_##kind, 1, MAILCONN__SLOT_##id, max, def },
+#define INT_DEF(id, name, kind, max, def) \
+	{ #name, MAILCONN_OPT_##id, KIND_##kind, 0, MAILCONN__SLOT_##id, max, def },
+	MAILCONN__STRING_OPTIONS(STRING_DEF)
+	MAILCONN__INT_OPTIONS(INT_DEF)
+#undef STRING_DEF
+#undef INT_DEF
 };
 
 #define N_OPTIONS (sizeof option_defs / sizeof option_defs[0])
+_Static_assert(N_OPTIONS == MAILCONN__STR_COUNT + MAILCONN__INT_COUNT,
+               "every option has exactly one slot");
 
 static const struct option_def *
 find_option(int id)
@@ -79,12 +83,6 @@ find_option(int id)
 		if (option_defs[i].id == id)
 			return &option_defs[i];
 	return NULL;
-}
-
-static int
-is_string_option(int id)
-{
-	return id >= 1 && id < MAILCONN__STR_COUNT;
 }
 
 MAILCONN_API int
@@ -105,21 +103,54 @@ mailconn_option_name(mailconn_option option)
 	return d ? d->name : NULL;
 }
 
+struct mailconn__trust_cache {
+	pthread_mutex_t lock;
+	struct mailconn__trust *trust;
+};
+
 MAILCONN_API mailconn_config *
 mailconn_config_new(void)
 {
-	return calloc(1, sizeof(mailconn_config));
+	struct mailconn_config *cfg = calloc(1, sizeof *cfg);
+	if (!cfg)
+		return NULL;
+	cfg->trust_cache = calloc(1, sizeof *cfg->trust_cache);
+	if (!cfg->trust_cache ||
+	    pthread_mutex_init(&cfg->trust_cache->lock, NULL) != 0) {
+		free(cfg->trust_cache);
+		free(cfg);
+		return NULL;
+	}
+	return cfg;
 }
 
-void
-mailconn__config_clear(struct mailconn_config *cfg)
+/* A trust option changed: later sessions build new credentials. The
+ * setters are not called concurrently with anything on the same config
+ * (one thread at a time per handle), but sessions keep their own
+ * references, so dropping ours is always safe. */
+static void
+forget_trust(struct mailconn_config *cfg)
 {
-	mailconn__trust_unref(cfg->trust);
-	cfg->trust = NULL;
-	for (int i = 0; i < MAILCONN__STR_COUNT; i++) {
-		mailconn__free_secret(cfg->str[i]);
-		cfg->str[i] = NULL;
-	}
+	struct mailconn__trust_cache *tc = cfg->trust_cache;
+	pthread_mutex_lock(&tc->lock);
+	mailconn__trust_unref(tc->trust);
+	tc->trust = NULL;
+	pthread_mutex_unlock(&tc->lock);
+}
+
+struct mailconn__trust *
+mailconn__config_trust(const struct mailconn_config *cfg, char *why,
+                       size_t why_size)
+{
+	struct mailconn__trust_cache *tc = cfg->trust_cache;
+	pthread_mutex_lock(&tc->lock);
+	if (!tc->trust)
+		tc->trust = mailconn__trust_new(
+			mailconn__config_str(cfg, MAILCONN_OPT_CA_FILE),
+			mailconn__config_str(cfg, MAILCONN_OPT_CA_PATH), why, why_size);
+	struct mailconn__trust *t = tc->trust ? mailconn__trust_ref(tc->trust) : NULL;
+	pthread_mutex_unlock(&tc->lock);
+	return t;
 }
 
 MAILCONN_API void
@@ -127,23 +158,13 @@ mailconn_config_free(mailconn_config *cfg)
 {
 	if (!cfg)
 		return;
-	mailconn__config_clear(cfg);
+	forget_trust(cfg);
+	pthread_mutex_destroy(&cfg->trust_cache->lock);
+	free(cfg->trust_cache);
+	for (int i = 0; i < MAILCONN__STR_COUNT; i++)
+		mailconn__free_secret(cfg->str[i]);
 	mailconn__wipe(cfg, sizeof *cfg);
 	free(cfg);
-}
-
-int
-mailconn__config_copy(struct mailconn_config *dst,
-                      const struct mailconn_config *src)
-{
-	*dst = *src;
-	dst->trust = NULL;          /* a session holds its own reference */
-	for (int i = 0; i < MAILCONN__STR_COUNT; i++) {
-		dst->str[i] = NULL;
-		if (src->str[i] && !(dst->str[i] = strdup(src->str[i])))
-			return -1;
-	}
-	return 0;
 }
 
 __attribute__((format(printf, 2, 3))) static mailconn_error
@@ -300,18 +321,16 @@ mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
 	if (!d)
 		return config_fail(cfg, "unknown option %d", (int)option),
 		       MAILCONN_E_UNKNOWN_OPTION;
-	if (!is_string_option(d->id))
+	if (!d->is_string)
 		return config_fail(cfg, "%s takes an integer", d->name),
 		       MAILCONN_E_OPTION_TYPE;
 
-	char **slot = &cfg->str[d->id];
+	char **slot = &cfg->str[d->slot];
 	if (!value || !value[0]) {
 		mailconn__free_secret(*slot);
 		*slot = NULL;
-		if (d->kind == KIND_FILE || d->kind == KIND_DIR) {
-			mailconn__trust_unref(cfg->trust);
-			cfg->trust = NULL;
-		}
+		if (d->kind == KIND_FILE || d->kind == KIND_DIR)
+			forget_trust(cfg);
 		return MAILCONN_OK;
 	}
 	size_t len = strlen(value);
@@ -364,10 +383,8 @@ mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
 		return MAILCONN_E_NOMEM;
 	mailconn__free_secret(*slot);
 	*slot = copy;
-	if (d->kind == KIND_FILE || d->kind == KIND_DIR) {
-		mailconn__trust_unref(cfg->trust);   /* trust changed: rebuild */
-		cfg->trust = NULL;
-	}
+	if (d->kind == KIND_FILE || d->kind == KIND_DIR)
+		forget_trust(cfg);
 	return MAILCONN_OK;
 }
 
@@ -382,7 +399,7 @@ mailconn_config_set_int(mailconn_config *cfg, mailconn_option option,
 	if (!d)
 		return config_fail(cfg, "unknown option %d", (int)option),
 		       MAILCONN_E_UNKNOWN_OPTION;
-	if (is_string_option(d->id))
+	if (d->is_string)
 		return config_fail(cfg, "%s takes a string", d->name),
 		       MAILCONN_E_OPTION_TYPE;
 
@@ -404,9 +421,8 @@ mailconn_config_set_int(mailconn_config *cfg, mailconn_option option,
 	if (!ok)
 		return config_fail(cfg, "%s: %lld is out of range", d->name,
 		                   (long long)value);
-	int i = d->id - 100;
-	cfg->num[i] = value;
-	cfg->num_set |= 1u << i;
+	cfg->num[d->slot] = value;
+	cfg->num_set |= 1u << d->slot;
 	return MAILCONN_OK;
 }
 
@@ -433,19 +449,18 @@ mailconn_config_set_transcript(mailconn_config *cfg, mailconn_transcript_fn fn,
 const char *
 mailconn__config_str(const struct mailconn_config *cfg, mailconn_option option)
 {
-	if (!is_string_option((int)option))
-		return NULL;
-	return cfg->str[option];
+	const struct option_def *d = find_option((int)option);
+	return d && d->is_string ? cfg->str[d->slot] : NULL;
 }
 
 int64_t
 mailconn__config_int(const struct mailconn_config *cfg, mailconn_option option)
 {
 	const struct option_def *d = find_option((int)option);
-	if (!d || is_string_option(d->id))
+	if (!d || d->is_string)
 		return 0;
-	int i = d->id - 100;
-	return (cfg->num_set & (1u << i)) ? cfg->num[i] : d->default_value;
+	return (cfg->num_set & (1u << d->slot)) ? cfg->num[d->slot]
+	                                        : d->default_value;
 }
 
 mailconn_security

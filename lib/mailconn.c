@@ -53,7 +53,10 @@ static const struct code_text error_texts[] = {
 	{ MAILCONN_E_MISSING_OPTION, "E_MISSING_OPTION",
 	  "a required option is not set" },
 	{ MAILCONN_E_SYSTEM, "E_SYSTEM",
-	  "a system resource could not be created" },
+	  "a system resource could not be created or waited on" },
+	{ MAILCONN_E_PENDING, "E_PENDING", "the check has not finished yet" },
+	{ MAILCONN_E_CANCELLED, "E_CANCELLED",
+	  "the check was cancelled before it finished" },
 };
 
 static const struct code_text *
@@ -110,7 +113,8 @@ static const struct {
 	CAUSE(AUTH_IP_BLOCKED), CAUSE(AUTH_PROTOCOL_DISABLED),
 	CAUSE(AUTH_SERVER_SIGNATURE), CAUSE(SENDER_REJECTED),
 	CAUSE(RECIPIENT_REJECTED), CAUSE(RELAY_DENIED), CAUSE(DATA_REJECTED),
-	CAUSE(MESSAGE_REJECTED), CAUSE(SEND_TEMPORARY),
+	CAUSE(MESSAGE_REJECTED), CAUSE(SEND_TEMPORARY), CAUSE(CANCELLED),
+	CAUSE(SYSTEM),
 };
 #undef CAUSE
 

@@ -6,34 +6,25 @@
 #include <stdint.h>
 
 #include "mailconn.h"
-
-/* Option storage: the index of a string option is its id (1..STR_COUNT-1),
- * of an integer option its id minus 100. */
-#define MAILCONN__STR_COUNT 17
-#define MAILCONN__INT_COUNT 8
+#include "options.h"
 
 struct mailconn__trust;
+struct mailconn__trust_cache;
 
 struct mailconn_config {
-	char *str[MAILCONN__STR_COUNT];
-	int64_t num[MAILCONN__INT_COUNT];
+	char *str[MAILCONN__STR_COUNT];     /* by enum mailconn__string_slot */
+	int64_t num[MAILCONN__INT_COUNT];   /* by enum mailconn__int_slot */
 	unsigned num_set;             /* bit i: num[i] set explicitly */
 	mailconn_progress_fn progress;
 	void *progress_userdata;
 	mailconn_transcript_fn transcript;
 	void *transcript_userdata;
 	char error[256];              /* why the last setter failed */
-	/* Credentials built for the first session, shared by later ones
-	 * until a trust option changes. */
-	struct mailconn__trust *trust;
+	/* Credentials built for the first session and shared by later ones
+	 * until a trust option changes. Sessions may be made from one config
+	 * in many threads at once, so it is built under its own lock. */
+	struct mailconn__trust_cache *trust_cache;
 };
-
-/* Copy every setting of `src` into `dst` (fresh, zeroed). 0 or -1 (ENOMEM;
- * dst is then wiped and freed by the caller with mailconn__config_clear). */
-int mailconn__config_copy(struct mailconn_config *dst,
-                          const struct mailconn_config *src);
-/* Wipe and free what a config holds, but not the struct itself. */
-void mailconn__config_clear(struct mailconn_config *cfg);
 
 /* Effective values, with defaults applied. */
 const char *mailconn__config_str(const struct mailconn_config *cfg,
@@ -46,6 +37,10 @@ mailconn_security mailconn__config_security(const struct mailconn_config *cfg,
                                             mailconn_protocol proto);
 int mailconn__config_port(const struct mailconn_config *cfg,
                           mailconn_protocol proto);
+/* A new reference to the config's shared trust, built on first use
+ * (thread-safe); NULL with the reason in `why` when it cannot be built. */
+struct mailconn__trust *mailconn__config_trust(const struct mailconn_config *cfg,
+                                               char *why, size_t why_size);
 
 /* Host name rules shared by the config check and the TLS name check:
  * the A-label (ASCII) form of `host` into `out` (size >= 256), without a

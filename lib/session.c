@@ -9,24 +9,28 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-#include "conn.h"
 #include "core/buf.h"
 #include "core/scrub.h"
 #include "core/text.h"
+#include "link.h"
+#include "plan.h"
 #include "private.h"
 #include "proto/classify.h"
 #include "proto/message.h"
-#include "tls.h"
+#include "proto/outcome.h"
 
 #define N_STAGES 6               /* index 1..5; 0 unused */
 #define N_FACTS 8
@@ -61,7 +65,7 @@ struct mailconn_session;
 struct track {
 	struct mailconn_session *session;
 	mailconn_protocol protocol;
-	struct mailconn__conn *conn;
+	void *link;                  /* the connection, while open */
 	enum track_state state;
 	mailconn_stage stage;        /* running (or failed) stage */
 	int64_t stage_deadline;
@@ -69,11 +73,21 @@ struct track {
 };
 
 struct mailconn_session {
-	struct mailconn_config cfg;
+	struct mailconn__plan plan;
+	struct mailconn__session_hooks hooks;
 	int epoll_fd;
-	int overlap;
-	struct mailconn__trust *trust;
-	char imap_ascii[256], smtp_ascii[256];
+	int cancel_fd;               /* eventfd in the epoll set: wakes the caller */
+	atomic_int cancel_requested;
+
+	mailconn_session_progress_fn progress;
+	void *progress_userdata;
+	mailconn_session_transcript_fn transcript;
+	void *transcript_userdata;
+	/* The config's callbacks, used when no per-session one is set. */
+	mailconn_progress_fn config_progress;
+	void *config_progress_userdata;
+	mailconn_transcript_fn config_transcript;
+	void *config_transcript_userdata;
 
 	enum phase phase;
 	struct track imap, smtp;
@@ -109,6 +123,58 @@ mailconn__now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t
+monotonic_clock(void *ctx)
+{
+	(void)ctx;
+	return mailconn__now_ms();
+}
+
+static int64_t
+now_ms(const struct mailconn_session *s)
+{
+	return s->hooks.now_ms(s->hooks.clock_ctx);
+}
+
+static const struct mailconn__link_ops *
+link_ops(const struct mailconn_session *s)
+{
+	return s->hooks.link;
+}
+
+/* ---- callbacks to the caller ------------------------------------------ */
+
+static void
+notify_progress(struct mailconn_session *s, mailconn_stage stage, int finished,
+                mailconn_error outcome)
+{
+	if (s->progress)
+		s->progress(s, s->progress_userdata, stage, finished, outcome);
+	else if (s->config_progress)
+		s->config_progress(s->config_progress_userdata, stage, finished,
+		                   outcome);
+}
+
+static int
+wants_transcript(const struct mailconn_session *s)
+{
+	return s->transcript || s->config_transcript;
+}
+
+static void
+notify_line(struct mailconn_session *s, mailconn_stage stage,
+            mailconn_protocol protocol, mailconn_direction dir,
+            const char *line)
+{
+	if (s->transcript)
+		s->transcript(s, s->transcript_userdata, stage, protocol, dir, line);
+	else if (s->config_transcript)
+		s->config_transcript(s->config_transcript_userdata, stage, protocol,
+		                     dir, line);
+}
+
+static const struct mailconn__link_ops socket_link;
+
 /* ---- stage bookkeeping ------------------------------------------------ */
 
 static void
@@ -134,8 +200,13 @@ set_fact(struct mailconn_session *s, mailconn_stage stage, mailconn_fact fact,
 static mailconn_stage
 connect_stage(const struct track *t)
 {
-	return t->protocol == MAILCONN_PROTOCOL_IMAP ? MAILCONN_STAGE_IMAP_CONNECT
-	                                             : MAILCONN_STAGE_SMTP_CONNECT;
+	return mailconn__plan_server(&t->session->plan, t->protocol)->first_stage;
+}
+
+static mailconn_stage
+link_stage(const struct track *t)
+{
+	return link_ops(t->session)->stage(t->link);
 }
 
 static void
@@ -144,18 +215,17 @@ begin_stage(struct track *t, mailconn_stage stage, int64_t now)
 	struct mailconn_session *s = t->session;
 	t->stage = stage;
 	s->stages[stage].started_ms = now;
-	t->stage_deadline = now + mailconn__config_int(&s->cfg,
-	                                               MAILCONN_OPT_STAGE_TIMEOUT_MS);
-	if (s->cfg.progress)
-		s->cfg.progress(s->cfg.progress_userdata, stage, 0, MAILCONN_OK);
+	t->stage_deadline = now + s->plan.stage_timeout_ms;
+	notify_progress(s, stage, 0, MAILCONN_OK);
 }
 
 static void
 record_conn_facts(struct track *t, mailconn_stage stage)
 {
 	struct mailconn_session *s = t->session;
-	struct mailconn__conn *c = t->conn;
-	if (!c)
+	const struct mailconn__conn *c = t->link;
+	/* Facts come from the real connection only. */
+	if (!c || link_ops(s) != &socket_link)
 		return;
 	if (stage == connect_stage(t)) {
 		set_fact(s, stage, MAILCONN_FACT_ADDRESS, mailconn__conn_address(c));
@@ -179,15 +249,14 @@ end_stage(struct track *t, mailconn_error outcome, int64_t now)
 	r->passed = outcome == MAILCONN_OK;
 	r->ms = now - r->started_ms;
 	record_conn_facts(t, t->stage);
-	if (s->cfg.progress)
-		s->cfg.progress(s->cfg.progress_userdata, t->stage, 1, outcome);
+	notify_progress(s, t->stage, 1, outcome);
 }
 
 /* Follow the engine through the stage boundaries it crossed. */
 static void
 sync_stages(struct track *t, int64_t now)
 {
-	mailconn_stage engine_stage = mailconn__conn_stage(t->conn);
+	mailconn_stage engine_stage = link_stage(t);
 	while (t->stage < engine_stage) {
 		end_stage(t, MAILCONN_OK, now);
 		begin_stage(t, (mailconn_stage)(t->stage + 1), now);
@@ -200,18 +269,21 @@ static void
 emit_line(struct track *t, mailconn_direction dir, const char *text, size_t len)
 {
 	struct mailconn_session *s = t->session;
-	if (!s->cfg.transcript)
+	/* The engine may have crossed into the next stage within this step:
+	 * report that crossing first, so a reader sees a stage start, then
+	 * its lines, then its end. */
+	if (t->link && t->state == TRACK_RUNNING && link_stage(t) > t->stage)
+		sync_stages(t, now_ms(s));
+	if (!wants_transcript(s))
 		return;
 	mailconn__buf_clear(&s->line);
 	show(s, text, len, 0, MAX_SHOWN_LINE, &s->line);
 	if (!s->line.data)
 		return;
-	/* The engine may have crossed into the next stage within this step. */
-	mailconn_stage stage = t->conn ? mailconn__conn_stage(t->conn) : t->stage;
+	mailconn_stage stage = t->link ? link_stage(t) : t->stage;
 	if (stage < connect_stage(t))
 		stage = connect_stage(t);
-	s->cfg.transcript(s->cfg.transcript_userdata, stage, t->protocol, dir,
-	                  s->line.data);
+	notify_line(s, stage, t->protocol, dir, s->line.data);
 }
 
 static void
@@ -229,27 +301,18 @@ on_conn_info(void *userdata, const char *text)
 
 /* ---- track results ---------------------------------------------------- */
 
-/* What a failure without a more specific verdict means in each stage. */
 static mailconn_error
-stage_default_outcome(mailconn_stage stage)
+stage_default_outcome(const struct track *t, mailconn_stage stage)
 {
-	switch (stage) {
-	case MAILCONN_STAGE_IMAP_CONNECT:
-		return MAILCONN_IMAP_SETTINGS;
-	case MAILCONN_STAGE_IMAP_LOGIN:
-		return MAILCONN_IMAP_VALIDATION;
-	case MAILCONN_STAGE_TEST_SEND:
-		return MAILCONN_TEST_SEND;
-	default:
-		return MAILCONN_SMTP_SETTINGS;
-	}
+	return mailconn__stage_outcome(t->protocol, stage);
 }
 
 static void
 close_track(struct track *t)
 {
-	mailconn__conn_free(t->conn);
-	t->conn = NULL;
+	if (t->link)
+		link_ops(t->session)->close(t->link);
+	t->link = NULL;
 }
 
 /* Record a failure of the track's current stage; the session decides
@@ -272,7 +335,7 @@ fail_track(struct track *t, const struct mailconn__failure *from,
 			snprintf(t->failure->detail, sizeof t->failure->detail, "%s",
 			         detail);
 	}
-	if (t->conn)
+	if (t->link)
 		sync_stages(t, now);
 	if (t->failure)
 		t->failure->stage = t->stage;
@@ -285,10 +348,10 @@ fail_track(struct track *t, const struct mailconn__failure *from,
 static void
 fail_track_from_conn(struct track *t, int64_t now)
 {
-	const struct mailconn__failure *f = mailconn__conn_failure(t->conn);
-	mailconn_stage engine_stage = mailconn__conn_stage(t->conn);
-	fail_track(t, f, engine_stage > t->stage ? stage_default_outcome(engine_stage)
-	                                         : stage_default_outcome(t->stage),
+	const struct mailconn__failure *f = link_ops(t->session)->failure(t->link);
+	mailconn_stage engine_stage = link_stage(t);
+	fail_track(t, f, stage_default_outcome(t, engine_stage > t->stage
+	                                          ? engine_stage : t->stage),
 	           f->cause, NULL, now);
 }
 
@@ -302,99 +365,81 @@ check_deadlines(struct track *t, int64_t now)
 	char why[160];
 	snprintf(why, sizeof why, "%s timed out after %lld ms",
 	         overall ? "the verification" : mailconn_stage_name(t->stage),
-	         (long long)mailconn__config_int(&s->cfg, overall
-	                                         ? MAILCONN_OPT_DEADLINE_MS
-	                                         : MAILCONN_OPT_STAGE_TIMEOUT_MS));
-	int connecting = t->conn && !mailconn__conn_connected(t->conn);
-	if (t->conn)
+	         (long long)(overall ? s->plan.deadline_ms
+	                             : s->plan.stage_timeout_ms));
+	int connecting = t->link && !link_ops(s)->connected(t->link);
+	if (t->link)
 		sync_stages(t, now);
-	fail_track(t, NULL, stage_default_outcome(t->stage),
+	fail_track(t, NULL, stage_default_outcome(t, t->stage),
 	           connecting ? MAILCONN_CAUSE_CONNECT_TIMEOUT : MAILCONN_CAUSE_TIMEOUT,
 	           why, now);
 }
 
 /* ---- connections ------------------------------------------------------ */
 
-static const char *
-str_or(const struct mailconn_session *s, mailconn_option a, mailconn_option b)
-{
-	const char *v = mailconn__config_str(&s->cfg, a);
-	return v ? v : mailconn__config_str(&s->cfg, b);
-}
-
 static int
-build_message(struct mailconn_session *s)
+build_message(const struct mailconn__plan *plan, struct mailconn__buf *message,
+              struct mailconn__buf *message_id)
 {
 	unsigned char rnd[16];
 	time_t now = time(NULL);
 	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof rnd) != 0)
 		return -1;
-	const char *from = mailconn__config_str(&s->cfg, MAILCONN_OPT_EMAIL);
-	if (mailconn__message_id(rnd, now, from, &s->message_id) != 0)
+	if (mailconn__message_id(rnd, now, plan->from, message_id) != 0)
 		return -1;
 	struct mailconn__message_params mp = {
-		.from = from,
-		.to = mailconn__config_str(&s->cfg, MAILCONN_OPT_BCC),
-		.subject = mailconn__config_str(&s->cfg, MAILCONN_OPT_SUBJECT),
-		.body = mailconn__config_str(&s->cfg, MAILCONN_OPT_BODY),
+		.from = plan->from,
+		.to = plan->bcc,
+		.subject = plan->subject,
+		.body = plan->body,
 		.date = now,
-		.message_id = s->message_id.data,
+		.message_id = message_id->data,
 	};
-	return mailconn__message_build(&mp, &s->message);
+	return mailconn__message_build(&mp, message);
 }
 
 static void
 start_track(struct track *t, int64_t now)
 {
 	struct mailconn_session *s = t->session;
-	int imap = t->protocol == MAILCONN_PROTOCOL_IMAP;
+	const struct mailconn__server_plan *sp =
+		mailconn__plan_server(&s->plan, t->protocol);
 	struct mailconn__conn_params p = { 0 };
 	p.protocol = t->protocol;
-	p.ascii_host = imap ? s->imap_ascii : s->smtp_ascii;
-	p.port = mailconn__config_port(&s->cfg, t->protocol);
-	p.address = mailconn__config_str(&s->cfg, imap ? MAILCONN_OPT_IMAP_ADDRESS
-	                                              : MAILCONN_OPT_SMTP_ADDRESS);
-	p.security = mailconn__config_security(&s->cfg, t->protocol);
-	p.trust = s->trust;
-	p.allow_untrusted = (int)mailconn__config_int(&s->cfg,
-	                                              MAILCONN_OPT_ALLOW_UNTRUSTED_CERT);
+	p.ascii_host = sp->ascii_host;
+	p.port = sp->port;
+	p.address = sp->address;
+	p.security = sp->security;
+	p.trust = s->plan.trust;
+	p.allow_untrusted = s->plan.allow_untrusted;
 	p.epoll_fd = s->epoll_fd;
 	p.on_info = on_conn_info;
 	p.info_userdata = t;
 
 	struct mailconn__engine_params *e = &p.engine;
-	e->host = p.ascii_host;
-	e->port = p.port;
+	e->host = sp->ascii_host;
+	e->port = sp->port;
 	e->on_line = on_engine_line;
 	e->line_userdata = t;
-	e->oauth2_token = mailconn__config_str(&s->cfg, MAILCONN_OPT_OAUTH2_TOKEN);
-	if (imap) {
-		e->username = str_or(s, MAILCONN_OPT_USERNAME, MAILCONN_OPT_EMAIL);
-		e->password = mailconn__config_str(&s->cfg, MAILCONN_OPT_PASSWORD);
-	} else {
-		e->username = str_or(s, MAILCONN_OPT_SMTP_USERNAME, MAILCONN_OPT_USERNAME);
-		if (!e->username)
-			e->username = mailconn__config_str(&s->cfg, MAILCONN_OPT_EMAIL);
-		e->password = str_or(s, MAILCONN_OPT_SMTP_PASSWORD, MAILCONN_OPT_PASSWORD);
-		e->client_name = mailconn__config_str(&s->cfg, MAILCONN_OPT_CLIENT_NAME);
-		if (!e->client_name)
-			e->client_name = "localhost";
-		e->mail_from = mailconn__config_str(&s->cfg, MAILCONN_OPT_EMAIL);
-		e->rcpt_to = mailconn__config_str(&s->cfg, MAILCONN_OPT_BCC);
+	e->username = sp->username;
+	e->password = sp->password;
+	e->oauth2_token = sp->oauth2_token;
+	if (t->protocol == MAILCONN_PROTOCOL_SMTP) {
+		e->client_name = s->plan.client_name;
+		e->mail_from = s->plan.from;
+		e->rcpt_to = s->plan.bcc;
 		e->message = s->message.data;
-		e->hold_before_send = s->overlap;
+		e->hold_before_send = s->plan.overlap;
 	}
-	if (e->oauth2_token)
-		e->password = NULL;
 
 	t->state = TRACK_RUNNING;
 	begin_stage(t, connect_stage(t), now);
-	t->conn = mailconn__conn_new(&p);
-	if (!t->conn) {
+	t->link = link_ops(s)->open(s->hooks.link_ctx, &p);
+	if (!t->link) {
 		char why[128];
 		snprintf(why, sizeof why, "cannot start a connection: %s",
 		         strerror(errno ? errno : ENOMEM));
-		fail_track(t, NULL, imap ? MAILCONN_IMAP_SETTINGS : MAILCONN_SMTP_SETTINGS,
+		fail_track(t, NULL, stage_default_outcome(t, t->stage),
 		           MAILCONN_CAUSE_NETWORK_ERROR, why, now);
 	}
 }
@@ -408,8 +453,9 @@ step_track(struct track *t, int64_t now)
 	check_deadlines(t, now);
 	if (t->state == TRACK_FAILED)
 		return;
-	enum mailconn__conn_status st = mailconn__conn_step(t->conn, now);
-	now = mailconn__now_ms();
+	struct mailconn_session *s = t->session;
+	enum mailconn__conn_status st = link_ops(s)->step(t->link, now);
+	now = now_ms(s);
 	if (st == MAILCONN__CONN_FAILED) {
 		fail_track_from_conn(t, now);
 		return;
@@ -419,7 +465,7 @@ step_track(struct track *t, int64_t now)
 		end_stage(t, MAILCONN_OK, now);
 		close_track(t);
 		t->state = TRACK_DONE;
-	} else if (t->state == TRACK_RUNNING && mailconn__conn_held(t->conn)) {
+	} else if (t->state == TRACK_RUNNING && link_ops(s)->held(t->link)) {
 		/* Stage 4 passed; waiting on IMAP is not the server's time. */
 		end_stage(t, MAILCONN_OK, now);
 		t->stage_deadline = NEVER;
@@ -455,7 +501,7 @@ finish(struct mailconn_session *s, struct track *failed)
 	s->final_stage = failed->stage;
 	s->failed_protocol = failed->protocol;
 	if (!f) {                       /* out of memory while failing */
-		s->outcome = stage_default_outcome(failed->stage);
+		s->outcome = stage_default_outcome(failed, failed->stage);
 		s->cause = MAILCONN_CAUSE_NONE;
 		return;
 	}
@@ -468,8 +514,7 @@ finish(struct mailconn_session *s, struct track *failed)
 	const char *provider = f->provider;
 	if (!provider)
 		provider = mailconn__provider_from_host(
-			failed->protocol == MAILCONN_PROTOCOL_IMAP ? s->imap_ascii
-			                                           : s->smtp_ascii);
+			mailconn__plan_server(&s->plan, failed->protocol)->ascii_host);
 	mailconn__buf_append_str(&s->hint, mailconn__hint(s->outcome, s->cause,
 	                                                  provider));
 	/* A wrong TLS mode is best explained by what the port really does,
@@ -495,7 +540,7 @@ reclassify_imap_login(struct mailconn_session *s, int smtp_auth_ok)
 		.step = f->step,
 		.reply = f->reply,
 		.reply_len = strlen(f->reply),
-		.host = s->imap_ascii,
+		.host = s->plan.imap.ascii_host,
 		.tls_active = 1,
 		.other_protocol_auth_ok = smtp_auth_ok,
 	};
@@ -516,7 +561,7 @@ decide(struct mailconn_session *s, int64_t now)
 	if (imap->state == TRACK_FAILED) {
 		int smtp_undecided = smtp->state == TRACK_RUNNING &&
 		                     smtp->stage <= MAILCONN_STAGE_SMTP_LOGIN;
-		if (s->overlap && imap->failure &&
+		if (s->plan.overlap && imap->failure &&
 		    imap->failure->outcome == MAILCONN_UNAUTHORIZED) {
 			if (smtp_undecided)
 				return;          /* wait for SMTP's login verdict */
@@ -536,7 +581,7 @@ decide(struct mailconn_session *s, int64_t now)
 		break;
 	case TRACK_HELD:
 		smtp->state = TRACK_RUNNING;
-		mailconn__conn_release(smtp->conn);
+		link_ops(s)->release(smtp->link);
 		begin_stage(smtp, MAILCONN_STAGE_TEST_SEND, now);
 		break;
 	case TRACK_FAILED:
@@ -550,44 +595,169 @@ decide(struct mailconn_session *s, int64_t now)
 	}
 }
 
+/* ---- stopping without a verdict ----------------------------------------- */
+
+/* End the check without a verification outcome: cancelled, or the
+ * blocking loop could not wait. Stages not finished did not run. */
+static void
+stop(struct mailconn_session *s, mailconn_error status, mailconn_cause cause,
+     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+stop(struct mailconn_session *s, mailconn_error status, mailconn_cause cause,
+     const char *fmt, ...)
+{
+	if (s->phase == PHASE_DONE)
+		return;
+	s->final_stage = mailconn_session_stage(s);
+	s->failed_protocol = s->final_stage == MAILCONN_STAGE_NONE
+		? MAILCONN_PROTOCOL_NONE
+		: s->final_stage <= MAILCONN_STAGE_IMAP_LOGIN ? MAILCONN_PROTOCOL_IMAP
+		                                              : MAILCONN_PROTOCOL_SMTP;
+	abandon_track(s, &s->imap);
+	abandon_track(s, &s->smtp);
+	s->phase = PHASE_DONE;
+	s->outcome = status;
+	s->cause = cause;
+	char text[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	mailconn__buf_clear(&s->detail);
+	mailconn__buf_append_str(&s->detail, text);
+}
+
+static int
+cancel_check(struct mailconn_session *s)
+{
+	if (!atomic_load(&s->cancel_requested))
+		return 0;
+	stop(s, MAILCONN_E_CANCELLED, MAILCONN_CAUSE_CANCELLED,
+	     "the check was cancelled");
+	return 1;
+}
+
+/* ---- the default seams ------------------------------------------------- */
+
+static void *
+socket_open(void *ctx, const struct mailconn__conn_params *p)
+{
+	(void)ctx;
+	return mailconn__conn_new(p);
+}
+
+static void
+socket_close(void *link)
+{
+	mailconn__conn_free(link);
+}
+
+static enum mailconn__conn_status
+socket_step(void *link, int64_t now)
+{
+	return mailconn__conn_step(link, now);
+}
+
+static int64_t
+socket_wake_at(const void *link, int64_t now)
+{
+	return mailconn__conn_wake_at(link, now);
+}
+
+static mailconn_stage
+socket_stage(const void *link)
+{
+	return mailconn__conn_stage(link);
+}
+
+static int
+socket_held(const void *link)
+{
+	return mailconn__conn_held(link);
+}
+
+static void
+socket_release(void *link)
+{
+	mailconn__conn_release(link);
+}
+
+static int
+socket_connected(const void *link)
+{
+	return mailconn__conn_connected(link);
+}
+
+static const struct mailconn__failure *
+socket_failure(const void *link)
+{
+	return mailconn__conn_failure(link);
+}
+
+static const struct mailconn__link_ops socket_link = {
+	.open = socket_open,
+	.close = socket_close,
+	.step = socket_step,
+	.wake_at = socket_wake_at,
+	.stage = socket_stage,
+	.held = socket_held,
+	.release = socket_release,
+	.connected = socket_connected,
+	.failure = socket_failure,
+};
+
 /* ---- public API ------------------------------------------------------- */
 
 MAILCONN_API mailconn_error
-mailconn_session_new(const mailconn_config *cfg, mailconn_session **out)
+mailconn_config_check(const mailconn_config *cfg, char *reason,
+                      size_t reason_size)
+{
+	char why[256];
+	if (reason && reason_size)
+		reason[0] = '\0';
+	if (!cfg)
+		return MAILCONN_E_INVALID_ARGUMENT;
+	struct mailconn__plan plan = { 0 };
+	mailconn_error rc = mailconn__plan_build(cfg, &plan, why, sizeof why);
+	if (rc == MAILCONN_OK) {
+		struct mailconn__buf message, message_id;
+		mailconn__buf_init(&message, 256 * 1024);
+		mailconn__buf_init(&message_id, 512);
+		if (build_message(&plan, &message, &message_id) != 0) {
+			snprintf(why, sizeof why,
+			         "the test message cannot be built from subject and body");
+			rc = MAILCONN_E_INVALID_CONFIG;
+		}
+		mailconn__buf_free(&message);
+		mailconn__buf_free(&message_id);
+		mailconn__plan_clear(&plan);
+	}
+	if (reason && reason_size)
+		snprintf(reason, reason_size, "%s", why);
+	return rc;
+}
+
+mailconn_error
+mailconn__session_new_with(const mailconn_config *cfg,
+                           const struct mailconn__session_hooks *hooks,
+                           mailconn_session **out)
 {
 	if (!cfg || !out)
 		return MAILCONN_E_INVALID_ARGUMENT;
 	*out = NULL;
 
-	static const struct {
-		mailconn_option option;
-		const char *name;
-	} required[] = {
-		{ MAILCONN_OPT_EMAIL, "email" },
-		{ MAILCONN_OPT_IMAP_HOST, "imap_host" },
-		{ MAILCONN_OPT_SMTP_HOST, "smtp_host" },
-		{ MAILCONN_OPT_BCC, "bcc" },
-	};
-	/* The config is const to the caller; its error text is ours to set. */
-	struct mailconn_config *writable = (struct mailconn_config *)cfg;
-	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
-		if (!mailconn__config_str(cfg, required[i].option)) {
-			snprintf(writable->error, sizeof writable->error,
-			         "%s is required", required[i].name);
-			return MAILCONN_E_MISSING_OPTION;
-		}
-	}
-	if (!mailconn__config_str(cfg, MAILCONN_OPT_PASSWORD) &&
-	    !mailconn__config_str(cfg, MAILCONN_OPT_OAUTH2_TOKEN)) {
-		snprintf(writable->error, sizeof writable->error,
-		         "password or oauth2_token is required");
-		return MAILCONN_E_MISSING_OPTION;
-	}
-
 	struct mailconn_session *s = calloc(1, sizeof *s);
 	if (!s)
 		return MAILCONN_E_NOMEM;
-	s->epoll_fd = -1;
+	s->epoll_fd = s->cancel_fd = -1;
+	atomic_init(&s->cancel_requested, 0);
+	if (hooks)
+		s->hooks = *hooks;
+	if (!s->hooks.now_ms)
+		s->hooks.now_ms = monotonic_clock;
+	if (!s->hooks.link)
+		s->hooks.link = &socket_link;
 	s->imap.session = s->smtp.session = s;
 	s->imap.protocol = MAILCONN_PROTOCOL_IMAP;
 	s->smtp.protocol = MAILCONN_PROTOCOL_SMTP;
@@ -602,51 +772,46 @@ mailconn_session_new(const mailconn_config *cfg, mailconn_session **out)
 		s->stages[i].passed = -1;
 		s->stages[i].ms = -1;
 	}
-	if (mailconn__config_copy(&s->cfg, cfg) != 0) {
+	s->config_progress = cfg->progress;
+	s->config_progress_userdata = cfg->progress_userdata;
+	s->config_transcript = cfg->transcript;
+	s->config_transcript_userdata = cfg->transcript_userdata;
+
+	char why[256];
+	mailconn_error rc = mailconn__plan_build(cfg, &s->plan, why, sizeof why);
+	if (rc != MAILCONN_OK) {
+		mailconn_session_free(s);
+		return rc;
+	}
+	if (mailconn__scrub_add(&s->secrets, s->plan.imap.password) ||
+	    mailconn__scrub_add(&s->secrets, s->plan.smtp.password) ||
+	    mailconn__scrub_add(&s->secrets, s->plan.imap.oauth2_token)) {
 		mailconn_session_free(s);
 		return MAILCONN_E_NOMEM;
-	}
-	s->overlap = (int)mailconn__config_int(cfg, MAILCONN_OPT_OVERLAP);
-	if (mailconn__scrub_add(&s->secrets, mailconn__config_str(cfg, MAILCONN_OPT_PASSWORD)) ||
-	    mailconn__scrub_add(&s->secrets, mailconn__config_str(cfg, MAILCONN_OPT_SMTP_PASSWORD)) ||
-	    mailconn__scrub_add(&s->secrets, mailconn__config_str(cfg, MAILCONN_OPT_OAUTH2_TOKEN))) {
-		mailconn_session_free(s);
-		return MAILCONN_E_NOMEM;
-	}
-	char why[128];
-	if (mailconn__host_to_ascii(mailconn__config_str(cfg, MAILCONN_OPT_IMAP_HOST),
-	                            s->imap_ascii, why) != 0 ||
-	    mailconn__host_to_ascii(mailconn__config_str(cfg, MAILCONN_OPT_SMTP_HOST),
-	                            s->smtp_ascii, why) != 0) {
-		mailconn_session_free(s);
-		return MAILCONN_E_INVALID_CONFIG;
 	}
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->epoll_fd < 0) {
+	s->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct epoll_event ev = { .events = EPOLLIN };
+	if (s->epoll_fd >= 0 && s->cancel_fd >= 0) {
+		ev.data.fd = s->cancel_fd;
+	}
+	if (s->epoll_fd < 0 || s->cancel_fd < 0 ||
+	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->cancel_fd, &ev) != 0) {
 		mailconn_session_free(s);
 		return MAILCONN_E_SYSTEM;
 	}
-	if (!writable->trust) {
-		char detail[256];
-		writable->trust = mailconn__trust_new(
-			mailconn__config_str(cfg, MAILCONN_OPT_CA_FILE),
-			mailconn__config_str(cfg, MAILCONN_OPT_CA_PATH),
-			detail, sizeof detail);
-		if (!writable->trust) {
-			snprintf(writable->error, sizeof writable->error, "%s", detail);
-			mailconn_session_free(s);
-			return MAILCONN_E_INVALID_CONFIG;
-		}
-	}
-	s->trust = mailconn__trust_ref(writable->trust);
-	if (build_message(s) != 0) {
-		snprintf(writable->error, sizeof writable->error,
-		         "the test message cannot be built from subject and body");
+	if (build_message(&s->plan, &s->message, &s->message_id) != 0) {
 		mailconn_session_free(s);
 		return MAILCONN_E_INVALID_CONFIG;
 	}
 	*out = s;
 	return MAILCONN_OK;
+}
+
+MAILCONN_API mailconn_error
+mailconn_session_new(const mailconn_config *cfg, mailconn_session **out)
+{
+	return mailconn__session_new_with(cfg, NULL, out);
 }
 
 MAILCONN_API void
@@ -658,9 +823,10 @@ mailconn_session_free(mailconn_session *s)
 	close_track(&s->smtp);
 	free(s->imap.failure);
 	free(s->smtp.failure);
-	mailconn__trust_unref(s->trust);
 	if (s->epoll_fd >= 0)
 		close(s->epoll_fd);
+	if (s->cancel_fd >= 0)
+		close(s->cancel_fd);
 	for (int i = 0; i < N_STAGES; i++)
 		for (int f = 0; f < N_FACTS; f++)
 			free(s->stages[i].facts[f]);
@@ -671,9 +837,48 @@ mailconn_session_free(mailconn_session *s)
 	mailconn__buf_free(&s->hint);
 	mailconn__buf_free(&s->line);
 	mailconn__scrub_free(&s->secrets);
-	mailconn__config_clear(&s->cfg);
+	mailconn__plan_clear(&s->plan);
 	mailconn__wipe(s, sizeof *s);
 	free(s);
+}
+
+MAILCONN_API mailconn_error
+mailconn_session_set_progress(mailconn_session *s,
+                              mailconn_session_progress_fn fn, void *userdata)
+{
+	if (!s)
+		return MAILCONN_E_INVALID_ARGUMENT;
+	s->progress = fn;
+	s->progress_userdata = userdata;
+	/* Set, even to NULL, it replaces the config's for this session. */
+	s->config_progress = NULL;
+	return MAILCONN_OK;
+}
+
+MAILCONN_API mailconn_error
+mailconn_session_set_transcript(mailconn_session *s,
+                                mailconn_session_transcript_fn fn,
+                                void *userdata)
+{
+	if (!s)
+		return MAILCONN_E_INVALID_ARGUMENT;
+	s->transcript = fn;
+	s->transcript_userdata = userdata;
+	s->config_transcript = NULL;
+	return MAILCONN_OK;
+}
+
+MAILCONN_API mailconn_error
+mailconn_session_cancel(mailconn_session *s)
+{
+	if (!s)
+		return MAILCONN_E_INVALID_ARGUMENT;
+	atomic_store(&s->cancel_requested, 1);
+	/* Wake a caller blocked on the session's fd; the next step ends it. */
+	uint64_t one = 1;
+	ssize_t n = write(s->cancel_fd, &one, sizeof one);
+	(void)n;                     /* a full counter is still readable */
+	return MAILCONN_OK;
 }
 
 MAILCONN_API mailconn_state
@@ -681,14 +886,15 @@ mailconn_session_step(mailconn_session *s)
 {
 	if (!s || s->phase == PHASE_DONE)
 		return MAILCONN_DONE;
-	int64_t now = mailconn__now_ms();
+	if (cancel_check(s))
+		return MAILCONN_DONE;
+	int64_t now = now_ms(s);
 
 	if (s->phase == PHASE_NEW) {
-		s->overall_deadline = now + mailconn__config_int(&s->cfg,
-		                                                 MAILCONN_OPT_DEADLINE_MS);
+		s->overall_deadline = now + s->plan.deadline_ms;
 		s->phase = PHASE_RUNNING;
 		start_track(&s->imap, now);
-		if (s->overlap)
+		if (s->plan.overlap)
 			start_track(&s->smtp, now);
 	}
 	/* A track may finish and the next one start (or be released) within a
@@ -696,9 +902,11 @@ mailconn_session_step(mailconn_session *s)
 	for (int round = 0; round < 3 && s->phase != PHASE_DONE; round++) {
 		step_track(&s->imap, now);
 		step_track(&s->smtp, now);
-		now = mailconn__now_ms();
+		now = now_ms(s);
 		enum track_state before_imap = s->imap.state, before_smtp = s->smtp.state;
 		decide(s, now);
+		if (cancel_check(s))
+			break;
 		if (s->imap.state == before_imap && s->smtp.state == before_smtp)
 			break;
 	}
@@ -725,7 +933,10 @@ track_wake_at(const struct track *t, int64_t now)
 	if (t->state != TRACK_RUNNING && t->state != TRACK_HELD)
 		return NEVER;
 	int64_t at = t->stage_deadline;
-	int64_t wake = mailconn__conn_wake_at(t->conn, now);
+	/* A stage's start is reported before its connection exists. */
+	if (!t->link)
+		return now;
+	int64_t wake = link_ops(t->session)->wake_at(t->link, now);
 	return wake >= 0 && wake < at ? wake : at;
 }
 
@@ -734,9 +945,9 @@ mailconn_session_timeout_ms(const mailconn_session *s)
 {
 	if (!s || s->phase == PHASE_DONE)
 		return -1;
-	if (s->phase == PHASE_NEW)
+	if (s->phase == PHASE_NEW || atomic_load(&s->cancel_requested))
 		return 0;
-	int64_t now = mailconn__now_ms();
+	int64_t now = now_ms(s);
 	int64_t at = s->overall_deadline;
 	int64_t a = track_wake_at(&s->imap, now), b = track_wake_at(&s->smtp, now);
 	if (a < at)
@@ -760,8 +971,13 @@ mailconn_session_run(mailconn_session *s)
 	while (mailconn_session_step(s) == MAILCONN_PENDING) {
 		struct pollfd pfd = { .fd = mailconn_session_fd(s), .events = POLLIN };
 		int rc = poll(&pfd, 1, mailconn_session_timeout_ms(s));
-		if (rc < 0 && errno != EINTR)
+		if (rc < 0 && errno != EINTR) {
+			/* Never report a verdict that was not observed. */
+			stop(s, MAILCONN_E_SYSTEM, MAILCONN_CAUSE_SYSTEM,
+			     "waiting for the session's fd failed: poll: %s",
+			     strerror(errno));
 			break;
+		}
 	}
 	return s->outcome;
 }
@@ -769,7 +985,9 @@ mailconn_session_run(mailconn_session *s)
 MAILCONN_API mailconn_error
 mailconn_session_outcome(const mailconn_session *s)
 {
-	return s ? s->outcome : MAILCONN_E_INVALID_ARGUMENT;
+	if (!s)
+		return MAILCONN_E_INVALID_ARGUMENT;
+	return s->phase == PHASE_DONE ? s->outcome : MAILCONN_E_PENDING;
 }
 
 MAILCONN_API mailconn_cause

@@ -22,13 +22,11 @@ for h in $harnesses; do
 done
 ninja -C "$dir" "${targets[@]}"
 
-# The corpus of real server replies lives beside the project (../shared)
-# and is turned into classifier seeds here, never copied into the tree.
+# The project's corpus of real server replies (tests/data) is turned into
+# classifier seeds at fuzz time.
 shared_seeds="$dir/shared-seeds"
 rm -rf "$shared_seeds"
-if [ -f ../shared/corpus/server-replies.tsv ]; then
-	python3 tests/fuzz/make-seeds.py --shared-seeds "$shared_seeds"
-fi
+python3 tests/fuzz/make-seeds.py --shared-seeds "$shared_seeds"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

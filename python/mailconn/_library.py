@@ -10,9 +10,8 @@ import threading
 from ._errors import LibraryNotFoundError
 
 __all__ = [
-    "PROTOTYPES", "PROGRESS_FN", "TRANSCRIPT_FN", "SESSION_PROGRESS_FN",
-    "SESSION_TRANSCRIPT_FN", "ConfigPtr", "SessionPtr", "load",
-    "library_path", "text",
+    "PROTOTYPES", "PROGRESS_FN", "TRANSCRIPT_FN", "ConfigPtr", "SessionPtr",
+    "load", "library_path", "text",
 ]
 
 SONAME = "libmailconn.so.1"
@@ -38,7 +37,6 @@ PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, _enum, ctypes.c_int,
                                _enum)
 TRANSCRIPT_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, _enum, _enum, _enum,
                                  _str)
-# Per-session callbacks (MAILCONN_1.1): the session comes first.
 SESSION_PROGRESS_FN = ctypes.CFUNCTYPE(None, SessionPtr, ctypes.c_void_p,
                                        _enum, ctypes.c_int, _enum)
 SESSION_TRANSCRIPT_FN = ctypes.CFUNCTYPE(None, SessionPtr, ctypes.c_void_p,
@@ -62,6 +60,8 @@ PROTOTYPES = {
     "mailconn_option_from_name": (ctypes.c_int, (_str,)),
     "mailconn_option_name": (_str, (_enum,)),
     "mailconn_config_error": (_str, (ConfigPtr,)),
+    "mailconn_config_check": (_enum, (ConfigPtr, ctypes.c_char_p,
+                                      ctypes.c_size_t)),
     "mailconn_config_set_progress": (None, (ConfigPtr, PROGRESS_FN,
                                             ctypes.c_void_p)),
     "mailconn_config_set_transcript": (None, (ConfigPtr, TRANSCRIPT_FN,
@@ -69,6 +69,12 @@ PROTOTYPES = {
 
     "mailconn_session_new": (_enum, (ConfigPtr, ctypes.POINTER(SessionPtr))),
     "mailconn_session_free": (None, (SessionPtr,)),
+    "mailconn_session_set_progress": (_enum, (SessionPtr, SESSION_PROGRESS_FN,
+                                              ctypes.c_void_p)),
+    "mailconn_session_set_transcript": (_enum, (SessionPtr,
+                                                SESSION_TRANSCRIPT_FN,
+                                                ctypes.c_void_p)),
+    "mailconn_session_cancel": (_enum, (SessionPtr,)),
     "mailconn_session_step": (_enum, (SessionPtr,)),
     "mailconn_session_fd": (ctypes.c_int, (SessionPtr,)),
     "mailconn_session_events": (ctypes.c_uint, (SessionPtr,)),
@@ -84,17 +90,6 @@ PROTOTYPES = {
     "mailconn_session_stage_passed": (ctypes.c_int, (SessionPtr, _enum)),
     "mailconn_session_stage_ms": (ctypes.c_int64, (SessionPtr, _enum)),
     "mailconn_session_fact": (_str, (SessionPtr, _enum, _enum)),
-
-    # MAILCONN_1.1. Required like the rest: the package ships with the
-    # library it was written for.
-    "mailconn_session_set_progress": (_enum, (SessionPtr, SESSION_PROGRESS_FN,
-                                              ctypes.c_void_p)),
-    "mailconn_session_set_transcript": (_enum, (SessionPtr,
-                                                SESSION_TRANSCRIPT_FN,
-                                                ctypes.c_void_p)),
-    "mailconn_session_cancel": (_enum, (SessionPtr,)),
-    "mailconn_config_check": (_enum, (ConfigPtr, ctypes.POINTER(ctypes.c_char),
-                                      ctypes.c_size_t)),
 }
 
 

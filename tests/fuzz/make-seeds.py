@@ -6,9 +6,8 @@
 # reproducers) are left alone.
 #   make-seeds.py [DIR]                     committed seeds (default: corpus/)
 #   make-seeds.py --shared-seeds DIR        only the classifier seeds made
-#                                           from ../shared/corpus, which is
-#                                           read at fuzz time, never copied
-#                                           into the repository
+#                                           from tests/data/server-replies.tsv,
+#                                           made at fuzz time, not committed
 import base64, hashlib, hmac, os, sys, csv
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -17,7 +16,7 @@ if SHARED_ONLY:
     ROOT = sys.argv[2]
 else:
     ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "corpus")
-TSV = os.path.join(HERE, "..", "..", "..", "shared", "corpus", "server-replies.tsv")
+TSV = os.path.join(HERE, "..", "data", "server-replies.tsv")
 NONCE = "fyko+d2lbbFgONRv9qkxdawL"
 SNONCE = "3rfcNHYJY1ZVvWVs7j"
 CREDS = [

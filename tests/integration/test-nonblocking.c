@@ -128,7 +128,8 @@ test_spurious_steps(void)
 	/* Waking a session with nothing to do, many times, is harmless. */
 	for (int i = 0; i < 200; i++)
 		CHECK_INT(mailconn_session_step(s), MAILCONN_PENDING);
-	CHECK_INT(mailconn_session_outcome(s), MAILCONN_OK);
+	/* Not finished is never "verified". */
+	CHECK_INT(mailconn_session_outcome(s), MAILCONN_E_PENDING);
 	CHECK(mailconn_session_timeout_ms(s) > 1000);
 	/* Freeing mid-stage closes everything; valgrind runs check the rest. */
 	mailconn_session_free(s);

@@ -169,6 +169,8 @@ def _ctype_for(c_type):
     fixed = {
         "void": None,
         "const char*": ctypes.c_char_p,
+        "char*": ctypes.c_char_p,
+        "size_t": ctypes.c_size_t,
         "int": ctypes.c_int,
         "unsigned": ctypes.c_uint,
         "uint32_t": ctypes.c_uint32,
@@ -183,8 +185,6 @@ def _ctype_for(c_type):
         "mailconn_transcript_fn": _library.TRANSCRIPT_FN,
         "mailconn_session_progress_fn": _library.SESSION_PROGRESS_FN,
         "mailconn_session_transcript_fn": _library.SESSION_TRANSCRIPT_FN,
-        "char*": ctypes.POINTER(ctypes.c_char),
-        "size_t": ctypes.c_size_t,
     }
     if c_type in fixed:
         return fixed[c_type]

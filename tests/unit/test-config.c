@@ -136,11 +136,72 @@ test_defaults(void)
 	CHECK_INT(mailconn__config_security(c, MAILCONN_PROTOCOL_SMTP), MAILCONN_SECURITY_STARTTLS);
 	CHECK_INT(mailconn__config_int(c, MAILCONN_OPT_STAGE_TIMEOUT_MS), 30000);
 
-	/* A session needs the required options, and says which is missing. */
+	/* A session needs the required options; the check says which is
+	 * missing, and making the session leaves the config untouched. */
 	mailconn_session *s = (mailconn_session *)1;
 	CHECK_INT(mailconn_session_new(c, &s), MAILCONN_E_MISSING_OPTION);
 	CHECK(s == NULL);
-	CHECK_CONTAINS(mailconn_config_error(c), "email");
+	CHECK_STR(mailconn_config_error(c), "");
+	char why[128];
+	CHECK_INT(mailconn_config_check(c, why, sizeof why), MAILCONN_E_MISSING_OPTION);
+	CHECK_CONTAINS(why, "email");
+	CHECK_INT(mailconn_config_check(c, NULL, 0), MAILCONN_E_MISSING_OPTION);
+	CHECK_INT(mailconn_config_check(NULL, why, sizeof why), MAILCONN_E_INVALID_ARGUMENT);
+	mailconn_config_set_string(c, MAILCONN_OPT_EMAIL, "ann@example.com");
+	mailconn_config_set_string(c, MAILCONN_OPT_IMAP_HOST, "imap.example.com");
+	mailconn_config_set_string(c, MAILCONN_OPT_SMTP_HOST, "smtp.example.com");
+	mailconn_config_set_string(c, MAILCONN_OPT_BCC, "bcc@example.com");
+	CHECK_INT(mailconn_config_check(c, why, sizeof why), MAILCONN_E_MISSING_OPTION);
+	CHECK_CONTAINS(why, "password");
+	mailconn_config_set_string(c, MAILCONN_OPT_PASSWORD, "pw");
+	CHECK_INT(mailconn_config_check(c, why, sizeof why), MAILCONN_OK);
+	CHECK_STR(why, "");
+	mailconn_config_free(c);
+}
+
+/* Every option the library knows has storage of its own: setting each to
+ * a distinct value and reading all back finds any two sharing a slot. */
+static void
+test_option_slots(void)
+{
+	mailconn_config *c = mailconn_config_new();
+	char expect[300][24];
+	int known = 0;
+	for (int id = 1; id < 300; id++) {
+		expect[id][0] = '\0';
+		if (!mailconn_option_name((mailconn_option)id))
+			continue;
+		known++;
+		if (id < 100) {
+			/* A value every string kind accepts but one: pick by kind. */
+			const char *v[] = { "a%d@example.com", "h%d.example.com",
+			                    "127.0.0.%d", "text %d" };
+			int ok = 0;
+			for (size_t k = 0; k < 4 && !ok; k++) {
+				snprintf(expect[id], sizeof expect[id], v[k], id);
+				ok = mailconn_config_set_string(c, (mailconn_option)id,
+				                                expect[id]) == MAILCONN_OK;
+			}
+			if (!ok)            /* files and directories */
+				expect[id][0] = '\0';
+		} else {
+			CHECK_INT(mailconn_config_set_int(c, (mailconn_option)id,
+			                                  id == 101 || id == 103 ? 2
+			                                  : id == 104 || id == 107 ? 1
+			                                  : 1000 + id), MAILCONN_OK);
+		}
+	}
+	CHECK(known >= 24);
+	for (int id = 1; id < 100; id++)
+		if (expect[id][0])
+			CHECK_STR(mailconn__config_str(c, (mailconn_option)id), expect[id]);
+	for (int id = 100; id < 300; id++) {
+		if (!mailconn_option_name((mailconn_option)id))
+			continue;
+		int64_t want = id == 101 || id == 103 ? 2 : id == 104 || id == 107 ? 1
+		             : 1000 + id;
+		CHECK_INT(mailconn__config_int(c, (mailconn_option)id), want);
+	}
 	mailconn_config_free(c);
 }
 
@@ -185,6 +246,7 @@ main(void)
 	test_integers();
 	test_defaults();
 	test_names();
+	test_option_slots();
 	mailconn_config_free(cfg);
 	return check_finish();
 }
