@@ -5,7 +5,8 @@
  * sessions from one shared config at the same time, including the first
  * sessions, which build the config's shared trust (a CA file is set);
  * mailconn_config_check() is const and thread-safe and says what
- * mailconn_session_new() would.
+ * mailconn_session_new() would; mailconn_session_cancel() may be called
+ * from other threads while the owner steps the session.
  *
  * Run under ThreadSanitizer by tools/sanitize.sh (build-tsan): a data race
  * anywhere in those paths fails the run. Without TSan the same program
@@ -15,10 +16,15 @@
  * argv[1]: a PEM file with one CA certificate (threads-ca.pem).
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mailconn.h>
@@ -224,6 +230,97 @@ test_threads(void)
 	mailconn_config_free(missing);
 }
 
+/* ---- cancel from other threads while this one steps --------------------- */
+
+static int
+silent_server(int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof sin;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+	    listen(fd, 512) != 0 || getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
+		perror("silent server");
+		exit(1);
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static void *
+cancel_it(void *arg)
+{
+	return (void *)(intptr_t)mailconn_session_cancel(arg);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Two threads cancel each session while this one keeps stepping it (the
+ * cancels land before, during or between steps): every session ends
+ * cancelled, long before its 60 s stage timeout, and TSan sees no race. */
+static void
+test_cancel_while_stepping(void)
+{
+	enum { SESSIONS = 20, CANCELLERS = 2 };
+	int port;
+	int listener = silent_server(&port);
+	mailconn_config *cfg = full_config();
+	CHECK_INT(mailconn_config_set_string(cfg, MAILCONN_OPT_IMAP_HOST, "127.0.0.1"), 0);
+	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_IMAP_PORT, port), 0);
+	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_IMAP_SECURITY,
+	                                  MAILCONN_SECURITY_STARTTLS), 0);
+	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_STAGE_TIMEOUT_MS, 60000), 0);
+	int cancelled = 0;
+	long long longest = 0;
+	for (int i = 0; i < SESSIONS; i++) {
+		mailconn_session *s = NULL;
+		CHECK_INT(mailconn_session_new(cfg, &s), MAILCONN_OK);
+		if (!s)
+			break;
+		CHECK_INT(mailconn_session_step(s), MAILCONN_PENDING);
+		long long t0 = now_ms();
+		pthread_t th[CANCELLERS];
+		int started = 0;
+		for (int k = 0; k < CANCELLERS; k++)
+			if (pthread_create(&th[k], NULL, cancel_it, s) == 0)
+				started++;
+		CHECK_INT(started, CANCELLERS);
+		int steps = 0;
+		while (mailconn_session_step(s) == MAILCONN_PENDING && ++steps < 1000) {
+			struct pollfd pfd = { .fd = mailconn_session_fd(s), .events = POLLIN };
+			poll(&pfd, 1, mailconn_session_timeout_ms(s));
+		}
+		for (int k = 0; k < started; k++) {
+			void *rc;
+			pthread_join(th[k], &rc);
+			CHECK_INT((intptr_t)rc, MAILCONN_OK);
+		}
+		if (now_ms() - t0 > longest)
+			longest = now_ms() - t0;
+		CHECK(steps < 1000);
+		CHECK_INT(mailconn_session_outcome(s), MAILCONN_E_CANCELLED);
+		CHECK_INT(mailconn_session_cause(s), MAILCONN_CAUSE_CANCELLED);
+		if (mailconn_session_outcome(s) == MAILCONN_E_CANCELLED)
+			cancelled++;
+		/* A cancel after the end changes nothing. */
+		CHECK_INT(mailconn_session_cancel(s), MAILCONN_OK);
+		CHECK_INT(mailconn_session_outcome(s), MAILCONN_E_CANCELLED);
+		mailconn_session_free(s);
+	}
+	printf("cancel while stepping: %d/%d cancelled, slowest end %lld ms\n",
+	       cancelled, SESSIONS, longest);
+	CHECK(longest < 5000);
+	mailconn_config_free(cfg);
+	close(listener);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -236,5 +333,7 @@ main(int argc, char **argv)
 	CHECK(have_1_1);
 	test_config_check();
 	test_threads();
+	if (have_1_1)
+		test_cancel_while_stepping();
 	return check_finish();
 }
