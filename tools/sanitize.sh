@@ -69,6 +69,7 @@ ninja -C build
 meson test -C build --setup valgrind --suite unit --print-errorlogs ||
 	status=1
 meson test -C build --setup valgrind --print-errorlogs \
-	real-servers nonblocking secret-wipe cli || status=1
+	real-servers nonblocking secret-wipe cli callbacks threads \
+	poll-failure-enomem poll-failure-einval || status=1
 
 exit $status
