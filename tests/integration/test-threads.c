@@ -320,6 +320,28 @@ test_cancel_while_stepping(void)
 	printf("cancel while stepping: %d/%d cancelled, slowest end %lld ms\n",
 	       cancelled, SESSIONS, longest);
 	CHECK(longest < 5000);
+
+	/* The blocking mailconn_session_run() is woken the same way. */
+	mailconn_session *s = NULL;
+	CHECK_INT(mailconn_session_new(cfg, &s), MAILCONN_OK);
+	if (s) {
+		CHECK_INT(mailconn_session_step(s), MAILCONN_PENDING);
+		pthread_t th;
+		int started = pthread_create(&th, NULL, cancel_it, s) == 0;
+		CHECK(started);
+		long long t0 = now_ms();
+		mailconn_error rc = mailconn_session_run(s);
+		long long took = now_ms() - t0;
+		if (started)
+			pthread_join(th, NULL);
+		printf("run() cancelled from a thread: %s after %lld ms\n",
+		       mailconn_error_name(rc), took);
+		CHECK_INT(rc, MAILCONN_E_CANCELLED);
+		CHECK_INT(mailconn_session_outcome(s), MAILCONN_E_CANCELLED);
+		CHECK_INT(mailconn_session_stage_passed(s, MAILCONN_STAGE_IMAP_CONNECT), -1);
+		CHECK(took < 5000);
+		mailconn_session_free(s);
+	}
 	mailconn_config_free(cfg);
 	close(listener);
 }
