@@ -26,6 +26,9 @@ struct mailconn__link_ops {
 	const struct mailconn__failure *(*failure)(const void *link);
 };
 
+/* Real sockets, DNS and TLS (conn.c). */
+extern const struct mailconn__link_ops mailconn__socket_link;
+
 struct mailconn__session_hooks {
 	int64_t (*now_ms)(void *ctx);          /* monotonic milliseconds */
 	void *clock_ctx;

@@ -22,98 +22,11 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-#include "core/buf.h"
-#include "core/scrub.h"
-#include "core/text.h"
-#include "link.h"
-#include "plan.h"
 #include "private.h"
 #include "proto/classify.h"
 #include "proto/message.h"
 #include "proto/outcome.h"
-
-#define N_STAGES 6               /* index 1..5; 0 unused */
-#define N_FACTS 8
-#define MAX_SHOWN_REPLY MAILCONN__MAX_FAILURE_REPLY
-#define MAX_SHOWN_LINE 2048
-#define NEVER INT64_MAX
-
-enum phase {
-	PHASE_NEW,
-	PHASE_RUNNING,
-	PHASE_DONE
-};
-
-enum track_state {
-	TRACK_IDLE,
-	TRACK_RUNNING,
-	TRACK_HELD,                  /* SMTP logged in, waiting for IMAP */
-	TRACK_DONE,
-	TRACK_FAILED
-};
-
-struct stage_record {
-	int passed;                  /* -1 not run, 0 failed, 1 passed */
-	int64_t started_ms;
-	int64_t ms;
-	char *facts[N_FACTS];
-};
-
-struct mailconn_session;
-
-/* One protocol's connection and the stages it runs. */
-struct track {
-	struct mailconn_session *session;
-	mailconn_protocol protocol;
-	void *link;                  /* the connection, while open */
-	enum track_state state;
-	mailconn_stage stage;        /* running (or failed) stage */
-	int64_t stage_deadline;
-	struct mailconn__failure *failure;   /* set when FAILED */
-};
-
-struct mailconn_session {
-	struct mailconn__plan plan;
-	struct mailconn__session_hooks hooks;
-	int epoll_fd;
-	int cancel_fd;               /* eventfd in the epoll set: wakes the caller */
-	atomic_int cancel_requested;
-
-	mailconn_session_progress_fn progress;
-	void *progress_userdata;
-	mailconn_session_transcript_fn transcript;
-	void *transcript_userdata;
-	/* The config's callbacks, used when no per-session one is set. */
-	mailconn_progress_fn config_progress;
-	void *config_progress_userdata;
-	mailconn_transcript_fn config_transcript;
-	void *config_transcript_userdata;
-
-	enum phase phase;
-	struct track imap, smtp;
-	int64_t overall_deadline;
-	struct stage_record stages[N_STAGES];
-
-	struct mailconn__buf message;
-	struct mailconn__buf message_id;
-
-	mailconn_error outcome;
-	mailconn_stage final_stage;
-	mailconn_cause cause;
-	mailconn_protocol failed_protocol;
-	struct mailconn__buf reply, detail, hint, line;
-	/* The secrets, raw and as base64, to strip from anything a server
-	 * says before it is shown: servers quote failed commands back. */
-	struct mailconn__scrub secrets;
-};
-
-/* Server text for a caller: secrets out, sanitised (core/scrub.h). */
-static void
-show(struct mailconn_session *s, const char *text, size_t len,
-     int keep_newlines, size_t max, struct mailconn__buf *out)
-{
-	mailconn__show_text(&s->secrets, text, len, keep_newlines, max, out);
-}
+#include "session.h"
 
 int64_t
 mailconn__now_ms(void)
@@ -173,29 +86,7 @@ notify_line(struct mailconn_session *s, mailconn_stage stage,
 		                     dir, line);
 }
 
-static const struct mailconn__link_ops socket_link;
-
 /* ---- stage bookkeeping ------------------------------------------------ */
-
-static void
-set_fact(struct mailconn_session *s, mailconn_stage stage, mailconn_fact fact,
-         const char *value)
-{
-	if (!value || !value[0] || stage < 1 || stage >= N_STAGES)
-		return;
-	char **slot = &s->stages[stage].facts[fact];
-	struct mailconn__buf b;
-	mailconn__buf_init(&b, 8192);
-	/* Capabilities and subjects come from the server: show them safely. */
-	if (mailconn__show_text(&s->secrets, value, strlen(value),
-	                        fact == MAILCONN_FACT_CAPABILITIES, 4000, &b) == 0 &&
-	    b.data) {
-		free(*slot);
-		*slot = b.data;
-	} else {
-		mailconn__buf_free(&b);
-	}
-}
 
 static mailconn_stage
 connect_stage(const struct track *t)
@@ -225,19 +116,19 @@ record_conn_facts(struct track *t, mailconn_stage stage)
 	struct mailconn_session *s = t->session;
 	const struct mailconn__conn *c = t->link;
 	/* Facts come from the real connection only. */
-	if (!c || link_ops(s) != &socket_link)
+	if (!c || link_ops(s) != &mailconn__socket_link)
 		return;
 	if (stage == connect_stage(t)) {
-		set_fact(s, stage, MAILCONN_FACT_ADDRESS, mailconn__conn_address(c));
-		set_fact(s, stage, MAILCONN_FACT_TLS_VERSION, mailconn__conn_tls_version(c));
-		set_fact(s, stage, MAILCONN_FACT_TLS_CIPHER, mailconn__conn_tls_cipher(c));
-		set_fact(s, stage, MAILCONN_FACT_CERT_SHA256, mailconn__conn_cert_sha256(c));
-		set_fact(s, stage, MAILCONN_FACT_CERT_SUBJECT, mailconn__conn_cert_subject(c));
-		set_fact(s, stage, MAILCONN_FACT_CAPABILITIES, mailconn__conn_capabilities(c));
+		mailconn__session_set_fact(s, stage, MAILCONN_FACT_ADDRESS, mailconn__conn_address(c));
+		mailconn__session_set_fact(s, stage, MAILCONN_FACT_TLS_VERSION, mailconn__conn_tls_version(c));
+		mailconn__session_set_fact(s, stage, MAILCONN_FACT_TLS_CIPHER, mailconn__conn_tls_cipher(c));
+		mailconn__session_set_fact(s, stage, MAILCONN_FACT_CERT_SHA256, mailconn__conn_cert_sha256(c));
+		mailconn__session_set_fact(s, stage, MAILCONN_FACT_CERT_SUBJECT, mailconn__conn_cert_subject(c));
+		mailconn__session_set_fact(s, stage, MAILCONN_FACT_CAPABILITIES, mailconn__conn_capabilities(c));
 	} else if (stage == connect_stage(t) + 1) {
-		set_fact(s, stage, MAILCONN_FACT_AUTH_MECHANISM, mailconn__conn_mechanism(c));
+		mailconn__session_set_fact(s, stage, MAILCONN_FACT_AUTH_MECHANISM, mailconn__conn_mechanism(c));
 	} else if (stage == MAILCONN_STAGE_TEST_SEND) {
-		set_fact(s, stage, MAILCONN_FACT_MESSAGE_ID, s->message_id.data);
+		mailconn__session_set_fact(s, stage, MAILCONN_FACT_MESSAGE_ID, s->message_id.data);
 	}
 }
 
@@ -277,7 +168,7 @@ emit_line(struct track *t, mailconn_direction dir, const char *text, size_t len)
 	if (!wants_transcript(s))
 		return;
 	mailconn__buf_clear(&s->line);
-	show(s, text, len, 0, MAX_SHOWN_LINE, &s->line);
+	mailconn__session_show(s, text, len, 0, MAX_SHOWN_LINE, &s->line);
 	if (!s->line.data)
 		return;
 	mailconn_stage stage = t->link ? link_stage(t) : t->stage;
@@ -505,25 +396,7 @@ finish(struct mailconn_session *s, struct track *failed)
 		s->cause = MAILCONN_CAUSE_NONE;
 		return;
 	}
-	s->outcome = f->outcome;
-	s->cause = f->cause;
-	if (f->reply[0])
-		show(s, f->reply, strlen(f->reply), 1, MAX_SHOWN_REPLY, &s->reply);
-	if (f->detail[0])
-		show(s, f->detail, strlen(f->detail), 0, MAX_SHOWN_REPLY, &s->detail);
-	const char *provider = f->provider;
-	if (!provider)
-		provider = mailconn__provider_from_host(
-			mailconn__plan_server(&s->plan, failed->protocol)->ascii_host);
-	mailconn__buf_append_str(&s->hint, mailconn__hint(s->outcome, s->cause,
-	                                                  provider));
-	/* A wrong TLS mode is best explained by what the port really does,
-	 * which only the detail knows. */
-	if (s->cause == MAILCONN_CAUSE_TLS_MODE_MISMATCH && s->detail.data) {
-		mailconn__buf_append_str(&s->hint, " ");
-		mailconn__buf_append_str(&s->hint, s->detail.data);
-		mailconn__buf_append_str(&s->hint, ".");
-	}
+	mailconn__session_report(s, f, failed->protocol);
 }
 
 /* A generic IMAP login refusal is only a credentials problem if SMTP did
@@ -638,75 +511,6 @@ cancel_check(struct mailconn_session *s)
 	return 1;
 }
 
-/* ---- the default seams ------------------------------------------------- */
-
-static void *
-socket_open(void *ctx, const struct mailconn__conn_params *p)
-{
-	(void)ctx;
-	return mailconn__conn_new(p);
-}
-
-static void
-socket_close(void *link)
-{
-	mailconn__conn_free(link);
-}
-
-static enum mailconn__conn_status
-socket_step(void *link, int64_t now)
-{
-	return mailconn__conn_step(link, now);
-}
-
-static int64_t
-socket_wake_at(const void *link, int64_t now)
-{
-	return mailconn__conn_wake_at(link, now);
-}
-
-static mailconn_stage
-socket_stage(const void *link)
-{
-	return mailconn__conn_stage(link);
-}
-
-static int
-socket_held(const void *link)
-{
-	return mailconn__conn_held(link);
-}
-
-static void
-socket_release(void *link)
-{
-	mailconn__conn_release(link);
-}
-
-static int
-socket_connected(const void *link)
-{
-	return mailconn__conn_connected(link);
-}
-
-static const struct mailconn__failure *
-socket_failure(const void *link)
-{
-	return mailconn__conn_failure(link);
-}
-
-static const struct mailconn__link_ops socket_link = {
-	.open = socket_open,
-	.close = socket_close,
-	.step = socket_step,
-	.wake_at = socket_wake_at,
-	.stage = socket_stage,
-	.held = socket_held,
-	.release = socket_release,
-	.connected = socket_connected,
-	.failure = socket_failure,
-};
-
 /* ---- public API ------------------------------------------------------- */
 
 MAILCONN_API mailconn_error
@@ -757,7 +561,7 @@ mailconn__session_new_with(const mailconn_config *cfg,
 	if (!s->hooks.now_ms)
 		s->hooks.now_ms = monotonic_clock;
 	if (!s->hooks.link)
-		s->hooks.link = &socket_link;
+		s->hooks.link = &mailconn__socket_link;
 	s->imap.session = s->smtp.session = s;
 	s->imap.protocol = MAILCONN_PROTOCOL_IMAP;
 	s->smtp.protocol = MAILCONN_PROTOCOL_SMTP;
@@ -982,84 +786,3 @@ mailconn_session_run(mailconn_session *s)
 	return s->outcome;
 }
 
-MAILCONN_API mailconn_error
-mailconn_session_outcome(const mailconn_session *s)
-{
-	if (!s)
-		return MAILCONN_E_INVALID_ARGUMENT;
-	return s->phase == PHASE_DONE ? s->outcome : MAILCONN_E_PENDING;
-}
-
-MAILCONN_API mailconn_cause
-mailconn_session_cause(const mailconn_session *s)
-{
-	return s ? s->cause : MAILCONN_CAUSE_NONE;
-}
-
-MAILCONN_API mailconn_stage
-mailconn_session_stage(const mailconn_session *s)
-{
-	if (!s)
-		return MAILCONN_STAGE_NONE;
-	if (s->phase == PHASE_DONE)
-		return s->final_stage;
-	if (s->imap.state == TRACK_RUNNING)
-		return s->imap.stage;
-	return s->smtp.state == TRACK_IDLE ? MAILCONN_STAGE_NONE : s->smtp.stage;
-}
-
-MAILCONN_API mailconn_protocol
-mailconn_session_protocol(const mailconn_session *s)
-{
-	return s ? s->failed_protocol : MAILCONN_PROTOCOL_NONE;
-}
-
-static const char *
-buf_text(const struct mailconn__buf *b)
-{
-	return b->data ? b->data : "";
-}
-
-MAILCONN_API const char *
-mailconn_session_server_reply(const mailconn_session *s)
-{
-	return s ? buf_text(&s->reply) : "";
-}
-
-MAILCONN_API const char *
-mailconn_session_detail(const mailconn_session *s)
-{
-	return s ? buf_text(&s->detail) : "";
-}
-
-MAILCONN_API const char *
-mailconn_session_hint(const mailconn_session *s)
-{
-	return s ? buf_text(&s->hint) : "";
-}
-
-MAILCONN_API int
-mailconn_session_stage_passed(const mailconn_session *s, mailconn_stage stage)
-{
-	if (!s || stage < 1 || stage >= N_STAGES)
-		return -1;
-	return s->stages[stage].passed;
-}
-
-MAILCONN_API int64_t
-mailconn_session_stage_ms(const mailconn_session *s, mailconn_stage stage)
-{
-	if (!s || stage < 1 || stage >= N_STAGES)
-		return -1;
-	return s->stages[stage].ms;
-}
-
-MAILCONN_API const char *
-mailconn_session_fact(const mailconn_session *s, mailconn_stage stage,
-                      mailconn_fact fact)
-{
-	if (!s || stage < 1 || stage >= N_STAGES || (unsigned)fact >= N_FACTS)
-		return "";
-	const char *v = s->stages[stage].facts[fact];
-	return v ? v : "";
-}
