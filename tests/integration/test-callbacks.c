@@ -33,7 +33,6 @@
 #include <mailconn.h>
 
 #include "../unit/check.h"
-#include "api11.h"
 
 #define N_STAGES 5
 #define N_FACTS 8
@@ -640,10 +639,6 @@ test_cancel_from_callback_real(void)
 int
 main(void)
 {
-	if (!api11_require("test-callbacks")) {
-		CHECK(!"MAILCONN_1.1 API missing");
-		return check_finish();
-	}
 	test_null_handles();
 	test_getters_and_order_all_pass();
 	test_getters_and_order_login_fails();

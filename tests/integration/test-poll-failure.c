@@ -23,7 +23,6 @@
 #include <mailconn.h>
 
 #include "../unit/check.h"
-#include "api11.h"
 
 static int
 silent_server(int *port)

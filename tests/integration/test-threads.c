@@ -30,16 +30,11 @@
 #include <mailconn.h>
 
 #include "../unit/check.h"
-#include "api11.h"
 
 #define THREADS 8
 #define ROUNDS 100
 
 static const char *ca_file;
-/* 0 against a library without MAILCONN_1.1: the test then fails, but still
- * runs what it can (the config must stay untouched, the threads) so that
- * TSan shows any race of the old mailconn_session_new(). */
-static int have_1_1;
 
 static mailconn_config *
 full_config(void)
@@ -62,24 +57,22 @@ check_agrees(mailconn_config *cfg, mailconn_error want, const char *needle,
              const char *what)
 {
 	char reason[512];
-	if (have_1_1) {
-		memset(reason, 'x', sizeof reason);
-		mailconn_error got = mailconn_config_check(cfg, reason, sizeof reason);
-		printf("%s: config_check %s \"%s\"\n", what, mailconn_error_name(got),
-		       memchr(reason, '\0', sizeof reason) ? reason : "(unterminated)");
-		CHECK_INT(got, want);
-		CHECK(memchr(reason, '\0', sizeof reason) != NULL);
-		if (needle)
-			CHECK_CONTAINS(reason, needle);
-		else if (memchr(reason, '\0', sizeof reason))
-			CHECK_STR(reason, "");
+	memset(reason, 'x', sizeof reason);
+	mailconn_error got = mailconn_config_check(cfg, reason, sizeof reason);
+	printf("%s: config_check %s \"%s\"\n", what, mailconn_error_name(got),
+	       memchr(reason, '\0', sizeof reason) ? reason : "(unterminated)");
+	CHECK_INT(got, want);
+	CHECK(memchr(reason, '\0', sizeof reason) != NULL);
+	if (needle)
+		CHECK_CONTAINS(reason, needle);
+	else if (memchr(reason, '\0', sizeof reason))
+		CHECK_STR(reason, "");
 
-		/* A reason buffer too small is cut, still terminated. */
-		char tiny[4];
-		memset(tiny, 'x', sizeof tiny);
-		CHECK_INT(mailconn_config_check(cfg, tiny, sizeof tiny), want);
-		CHECK(memchr(tiny, '\0', sizeof tiny) != NULL);
-	}
+	/* A reason buffer too small is cut, still terminated. */
+	char tiny[4];
+	memset(tiny, 'x', sizeof tiny);
+	CHECK_INT(mailconn_config_check(cfg, tiny, sizeof tiny), want);
+	CHECK(memchr(tiny, '\0', sizeof tiny) != NULL);
 
 	/* mailconn_session_new() says the same, and leaves the config alone:
 	 * its error text is still that of the last setter (a success). */
@@ -90,8 +83,7 @@ check_agrees(mailconn_config *cfg, mailconn_error want, const char *needle,
 	mailconn_session_free(s);
 	CHECK_STR(mailconn_config_error(cfg), "");
 	/* ...and config_check after it still agrees. */
-	if (have_1_1)
-		CHECK_INT(mailconn_config_check(cfg, reason, sizeof reason), want);
+	CHECK_INT(mailconn_config_check(cfg, reason, sizeof reason), want);
 }
 
 static void
@@ -99,9 +91,7 @@ test_config_check(void)
 {
 	mailconn_config *cfg = full_config();
 	check_agrees(cfg, MAILCONN_OK, NULL, "complete");
-	if (have_1_1)
-		CHECK_INT(mailconn_config_check(NULL, NULL, 0),
-		          MAILCONN_E_INVALID_ARGUMENT);
+	CHECK_INT(mailconn_config_check(NULL, NULL, 0), MAILCONN_E_INVALID_ARGUMENT);
 	mailconn_config_free(cfg);
 
 	static const struct {
@@ -172,8 +162,7 @@ work(void *arg)
 		 * created and freed in every order. */
 		if (w->index % 2 == 0)
 			mailconn_session_free(s);
-		rc = have_1_1 ? mailconn_config_check(shared_full, reason,
-		                                      sizeof reason) : MAILCONN_OK;
+		rc = mailconn_config_check(shared_full, reason, sizeof reason);
 		if (rc != MAILCONN_OK)
 			fail(w, "config_check(full) != OK", (int)rc);
 		if (w->index % 2 == 1)
@@ -184,8 +173,6 @@ work(void *arg)
 		if (rc != MAILCONN_E_MISSING_OPTION || s)
 			fail(w, "session_new(missing) != E_MISSING_OPTION", (int)rc);
 		mailconn_session_free(s);
-		if (!have_1_1)
-			continue;
 		rc = mailconn_config_check(shared_missing, reason, sizeof reason);
 		if (rc != MAILCONN_E_MISSING_OPTION)
 			fail(w, "config_check(missing) != E_MISSING_OPTION", (int)rc);
@@ -354,11 +341,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	ca_file = argv[1];
-	have_1_1 = api11_require("test-threads");
-	CHECK(have_1_1);
 	test_config_check();
 	test_threads();
-	if (have_1_1)
-		test_cancel_while_stepping();
+	test_cancel_while_stepping();
 	return check_finish();
 }
