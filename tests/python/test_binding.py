@@ -6,6 +6,7 @@ callback lifetimes against a local TCP server that never answers."""
 import asyncio
 import ctypes
 import gc
+import json
 import os
 import re
 import shutil
@@ -893,3 +894,26 @@ def test_missing_option_reason_comes_from_config_check():
     with pytest.raises(mailconn.MissingOptionError) as info:
         mailconn.Session(**base_config(bcc=_DROP))
     assert info.value.option == "bcc"
+
+
+def test_blocking_verify_when_poll_fails(silent_port):
+    # With the failing-poll shim preloaded, mailconn_session_run()'s own
+    # wait fails: the result says E_SYSTEM (cause SYSTEM), not success, and
+    # no stage passed.
+    preload = os.environ.get("MAILCONN_FAILING_POLL_PRELOAD")
+    if not preload:
+        pytest.skip("run through meson: MAILCONN_FAILING_POLL_PRELOAD unset")
+    code = ("import json, sys, mailconn\n"
+            "r = mailconn.verify(**json.loads(sys.argv[1]))\n"
+            "print(json.dumps([r.error.name, r.cause.name, r.ok, r.finished,"
+            " r.cancelled, [s.status for s in r.stages]]))\n")
+    env = dict(os.environ, LD_PRELOAD=preload, MAILCONN_FAIL_POLL="ENOMEM")
+    cfg = silent_config(silent_port, stage_timeout_ms=2000)
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(cfg)],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    error, cause, ok, finished, cancelled, statuses = json.loads(
+        proc.stdout.splitlines()[-1])
+    assert (error, cause) == ("E_SYSTEM", "SYSTEM")
+    assert not ok and finished and not cancelled
+    assert "passed" not in statuses
