@@ -68,7 +68,6 @@ struct mailconn__conn {
 	int fd;                         /* the connected socket */
 	unsigned watched;               /* epoll events registered for fd */
 	struct mailconn__tls *tls;
-	int last_tls_error;
 	int saw_first_input;
 
 	struct mailconn__imap *imap;
@@ -458,57 +457,57 @@ start_tls(struct mailconn__conn *c)
 /* What a plaintext server on a TLS port sends first tells us which
  * protocol it speaks; naming it is the most useful thing we can say. */
 static const char *
-plaintext_protocol(const unsigned char *b, size_t n)
+plaintext_protocol(const char *b, size_t n)
 {
-	enum mailconn__wire wire = mailconn__sniff((const char *)b, n);
+	enum mailconn__wire wire = mailconn__sniff(b, n);
 	return wire == MAILCONN__WIRE_TLS ? NULL : mailconn__wire_name(wire);
 }
 
 /* A fatal alert from the server says why it ended TLS; the ones a user
  * can act on get their own words. 1 when it was handled. */
 static int
-tls_alert_failure(struct mailconn__conn *c, int rc)
+tls_alert_failure(struct mailconn__conn *c, const struct mailconn__tls_fault *f)
 {
-	if (rc != GNUTLS_E_FATAL_ALERT_RECEIVED &&
-	    rc != GNUTLS_E_CERTIFICATE_REQUIRED)
-		return 0;
-	int alert = rc == GNUTLS_E_CERTIFICATE_REQUIRED
-	            ? GNUTLS_A_CERTIFICATE_REQUIRED : mailconn__tls_alert(c->tls);
-	const char *name = gnutls_alert_get_name((gnutls_alert_description_t)alert);
+	const char *name = f->alert ? f->alert : "?";
 	mailconn_error outcome = is_imap(c) ? MAILCONN_IMAP_VALIDATION
 	                                    : MAILCONN_SMTP_SETTINGS;
-	/* handshake_failure also answers a missing client certificate (TLS
-	 * 1.2 servers send it); only the request tells the two apart. */
-	if (mailconn__tls_client_cert_requested(c->tls) &&
-	    (alert == GNUTLS_A_HANDSHAKE_FAILURE || alert == GNUTLS_A_BAD_CERTIFICATE))
-		alert = GNUTLS_A_CERTIFICATE_REQUIRED;
-	switch (alert) {
-	case GNUTLS_A_PROTOCOL_VERSION:
-	case GNUTLS_A_INSUFFICIENT_SECURITY:
-	case GNUTLS_A_HANDSHAKE_FAILURE:
+	switch (f->kind) {
+	case MAILCONN__TLS_FAULT_ALERT_VERSION:
 		fail(c, outcome, MAILCONN_CAUSE_TLS_VERSION,
 		     "the server refused TLS 1.2 and 1.3 with secure ciphers "
-		     "(alert: %s); it may only speak outdated TLS", name ? name : "?");
+		     "(alert: %s); it may only speak outdated TLS", name);
 		return 1;
-	case GNUTLS_A_CERTIFICATE_REQUIRED:
-	case GNUTLS_A_BAD_CERTIFICATE:
+	case MAILCONN__TLS_FAULT_ALERT_CLIENT_CERT:
 		fail(c, outcome, MAILCONN_CAUSE_TLS_HANDSHAKE,
 		     "the server requires a TLS client certificate (alert: %s), "
-		     "which this check does not send", name ? name : "?");
+		     "which this check does not send", name);
+		return 1;
+	case MAILCONN__TLS_FAULT_ALERT:
+		fail(c, outcome, MAILCONN_CAUSE_TLS_HANDSHAKE,
+		     "the server ended the TLS session with alert: %s", name);
 		return 1;
 	default:
-		fail(c, outcome, MAILCONN_CAUSE_TLS_HANDSHAKE,
-		     "the server ended the TLS session with alert: %s",
-		     name ? name : "?");
-		return 1;
+		return 0;
 	}
 }
 
-static void
-handshake_failed(struct mailconn__conn *c, int rc)
+/* TLS 1.3 servers reject a missing client certificate after the
+ * handshake, on our first read. 1 when that was handled. */
+static int
+tls_read_failure(struct mailconn__conn *c)
 {
+	struct mailconn__tls_fault f;
+	mailconn__tls_fault(c->tls, &f);
+	return tls_alert_failure(c, &f);
+}
+
+static void
+handshake_failed(struct mailconn__conn *c)
+{
+	struct mailconn__tls_fault f;
+	mailconn__tls_fault(c->tls, &f);
 	size_t n;
-	const unsigned char *first = mailconn__tls_first_bytes(c->tls, &n);
+	const char *first = mailconn__tls_first_bytes(c->tls, &n);
 	const char *plain = plaintext_protocol(first, n);
 	mailconn_stage stage = mailconn__conn_stage(c);
 	mailconn_error outcome = transport_outcome(c, stage);
@@ -522,23 +521,19 @@ handshake_failed(struct mailconn__conn *c, int rc)
 			c->failure.cause = MAILCONN_CAUSE_WRONG_PROTOCOL;
 		return;
 	}
-	if (tls_alert_failure(c, rc))
+	if (tls_alert_failure(c, &f))
 		return;
-	if (rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
-	    rc == GNUTLS_E_NO_CIPHER_SUITES || rc == GNUTLS_E_INSUFFICIENT_SECURITY ||
-	    rc == GNUTLS_E_NO_PRIORITIES_WERE_SET ||
-	    rc == GNUTLS_E_UNKNOWN_CIPHER_SUITE) {
+	if (f.kind == MAILCONN__TLS_FAULT_VERSION) {
 		fail(c, is_imap(c) ? MAILCONN_IMAP_VALIDATION : MAILCONN_SMTP_SETTINGS,
 		     MAILCONN_CAUSE_TLS_VERSION,
 		     "TLS handshake failed: the server offers no TLS 1.2 or newer "
-		     "with a secure cipher (%s)", gnutls_strerror(rc));
+		     "with a secure cipher (%s)", f.text);
 		return;
 	}
 	fail(c, is_imap(c) ? MAILCONN_IMAP_VALIDATION : MAILCONN_SMTP_SETTINGS,
 	     MAILCONN_CAUSE_TLS_HANDSHAKE, "TLS handshake with %s failed: %s",
-	     c->address, gnutls_strerror(rc));
-	if (!c->starttls && n == 0 &&
-	    (rc == GNUTLS_E_PREMATURE_TERMINATION || rc == GNUTLS_E_PULL_ERROR))
+	     c->address, f.text);
+	if (!c->starttls && n == 0 && f.kind == MAILCONN__TLS_FAULT_CLOSED)
 		c->failure.outcome = outcome;   /* nothing TLS-like answered at all */
 }
 
@@ -546,12 +541,12 @@ static void
 step_handshake(struct mailconn__conn *c)
 {
 	int rc = mailconn__tls_handshake(c->tls);
-	if (rc == GNUTLS_E_AGAIN) {
+	if (rc == MAILCONN__TLS_AGAIN) {
 		watch_socket(c, mailconn__tls_wait(c->tls));
 		return;
 	}
-	if (rc < 0) {
-		handshake_failed(c, rc);
+	if (rc != MAILCONN__TLS_DONE) {
+		handshake_failed(c);
 		return;
 	}
 	mailconn__tls_describe(c->tls, c->tls_version, sizeof c->tls_version,
@@ -586,14 +581,12 @@ transport_read(struct mailconn__conn *c, char *buf, size_t len, const char **err
 	ssize_t n;
 	if (c->tls) {
 		n = mailconn__tls_recv(c->tls, buf, len);
-		if (n == GNUTLS_E_AGAIN)
+		if (n == MAILCONN__TLS_AGAIN)
 			return -1;
-		/* A close without close_notify is still the end of the stream. */
-		if (n == GNUTLS_E_PREMATURE_TERMINATION)
-			return 0;
 		if (n < 0) {
-			c->last_tls_error = (int)n;
-			*err = gnutls_strerror((int)n);
+			struct mailconn__tls_fault f;
+			mailconn__tls_fault(c->tls, &f);
+			*err = f.text;
 			return -2;
 		}
 		return n;
@@ -606,6 +599,17 @@ transport_read(struct mailconn__conn *c, char *buf, size_t len, const char **err
 		return -2;
 	}
 	return n;
+}
+
+/* The words for a failed send: the TLS layer's, or the socket's. */
+static const char *
+send_error(const struct mailconn__conn *c)
+{
+	if (!c->tls)
+		return strerror(errno);
+	struct mailconn__tls_fault f;
+	mailconn__tls_fault(c->tls, &f);
+	return f.text;
 }
 
 static void
@@ -621,7 +625,7 @@ run_engine(struct mailconn__conn *c)
 			len = engine_output(c, &out);
 			n = c->tls ? mailconn__tls_send(c->tls, out, len)
 			           : send(c->fd, out, len, MSG_NOSIGNAL);
-			if (c->tls && n == GNUTLS_E_AGAIN) {
+			if (c->tls && n == MAILCONN__TLS_AGAIN) {
 				watch_socket(c, mailconn__tls_wait(c->tls));
 				return;
 			}
@@ -632,8 +636,7 @@ run_engine(struct mailconn__conn *c)
 			if (n < 0) {
 				fail(c, transport_outcome(c, mailconn__conn_stage(c)),
 				     MAILCONN_CAUSE_NETWORK_ERROR, "sending to %s failed: %s",
-				     c->address, c->tls ? gnutls_strerror((int)n)
-				                        : strerror(errno));
+				     c->address, send_error(c));
 				return;
 			}
 			engine_output_done(c, (size_t)n);
@@ -646,9 +649,7 @@ run_engine(struct mailconn__conn *c)
 				return;
 			}
 			if (n < 0) {
-				/* TLS 1.3 servers reject a missing client
-				 * certificate after the handshake, on first read. */
-				if (c->tls && tls_alert_failure(c, c->last_tls_error))
+				if (c->tls && tls_read_failure(c))
 					return;
 				fail(c, transport_outcome(c, mailconn__conn_stage(c)),
 				     MAILCONN_CAUSE_NETWORK_ERROR, "reading from %s failed: %s",

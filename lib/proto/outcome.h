@@ -16,4 +16,22 @@
 mailconn_error mailconn__stage_outcome(mailconn_protocol protocol,
                                        mailconn_stage stage);
 
+/* Why TLS failed, in words that name no TLS library: the driver's TLS
+ * layer sorts its error codes and alerts into these. */
+enum mailconn__tls_fault_kind {
+	MAILCONN__TLS_FAULT_OTHER = 0,
+	MAILCONN__TLS_FAULT_CLOSED,        /* the link broke or closed mid-handshake */
+	MAILCONN__TLS_FAULT_VERSION,       /* no TLS 1.2+ with a secure cipher in common */
+	MAILCONN__TLS_FAULT_ALERT,         /* the server sent a fatal alert */
+	MAILCONN__TLS_FAULT_ALERT_VERSION, /* an alert refusing our versions or ciphers */
+	MAILCONN__TLS_FAULT_ALERT_CLIENT_CERT /* an alert for the missing client
+	                                        * certificate */
+};
+
+struct mailconn__tls_fault {
+	enum mailconn__tls_fault_kind kind;
+	const char *alert;           /* the alert's name for ALERT kinds; may be NULL */
+	const char *text;            /* the TLS library's words for the error */
+};
+
 #endif
