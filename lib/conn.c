@@ -23,7 +23,7 @@
 
 #include "proto/imap.h"
 #include "proto/smtp.h"
-#include "proto/sniff.h"
+#include "proto/outcome.h"
 #include "resolve.h"
 #include "tls.h"
 
@@ -152,12 +152,6 @@ mailconn__conn_mechanism(const struct mailconn__conn *c)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static int
-is_imap(const struct mailconn__conn *c)
-{
-	return c->p.protocol == MAILCONN_PROTOCOL_IMAP;
-}
-
 static void
 info(struct mailconn__conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -175,22 +169,10 @@ info(struct mailconn__conn *c, const char *fmt, ...)
 	c->p.on_info(c->p.info_userdata, text);
 }
 
-/* The outcome for a transport-level failure depends on where it happens:
- * before the protocol is running it is a settings problem; once logged in,
- * IMAP calls it validation and SMTP's send stage calls it TEST_SEND. */
 static mailconn_error
-transport_outcome(struct mailconn__conn *c, mailconn_stage stage)
+stage_outcome(const struct mailconn__conn *c)
 {
-	switch (stage) {
-	case MAILCONN_STAGE_IMAP_CONNECT:
-		return MAILCONN_IMAP_SETTINGS;
-	case MAILCONN_STAGE_IMAP_LOGIN:
-		return MAILCONN_IMAP_VALIDATION;
-	case MAILCONN_STAGE_TEST_SEND:
-		return MAILCONN_TEST_SEND;
-	default:
-		return is_imap(c) ? MAILCONN_IMAP_SETTINGS : MAILCONN_SMTP_SETTINGS;
-	}
+	return mailconn__stage_outcome(c->p.protocol, mailconn__conn_stage(c));
 }
 
 static void
@@ -322,14 +304,14 @@ step_resolve(struct mailconn__conn *c)
 			cause = MAILCONN_CAUSE_DNS_NOT_FOUND;
 		else if (gai == EAI_AGAIN)
 			cause = MAILCONN_CAUSE_DNS_TEMPORARY;
-		fail(c, transport_outcome(c, mailconn__conn_stage(c)), cause,
+		fail(c, stage_outcome(c), cause,
 		     "cannot resolve %s: %s", c->p.ascii_host, gai_strerror(gai));
 		return;
 	}
 	c->addrinfo = res;
 	order_addresses(c);
 	if (c->n_addrs == 0) {
-		fail(c, transport_outcome(c, mailconn__conn_stage(c)),
+		fail(c, stage_outcome(c),
 		     MAILCONN_CAUSE_DNS_NOT_FOUND, "%s has no IPv4 or IPv6 address",
 		     c->p.ascii_host);
 		return;
@@ -414,7 +396,7 @@ step_connect(struct mailconn__conn *c, int64_t now)
 			cause = MAILCONN_CAUSE_CONNECT_UNREACHABLE;
 		else if (err == ETIMEDOUT)
 			cause = MAILCONN_CAUSE_CONNECT_TIMEOUT;
-		fail(c, transport_outcome(c, mailconn__conn_stage(c)), cause,
+		fail(c, stage_outcome(c), cause,
 		     "cannot connect to %s port %d: %s", c->p.ascii_host, c->p.port,
 		     err ? strerror(err) : "no address could be tried");
 	}
@@ -447,48 +429,25 @@ start_tls(struct mailconn__conn *c)
 {
 	c->tls = mailconn__tls_new(c->fd, c->p.ascii_host, c->p.trust);
 	if (!c->tls) {
-		fail(c, transport_outcome(c, mailconn__conn_stage(c)),
+		fail(c, stage_outcome(c),
 		     MAILCONN_CAUSE_TLS_HANDSHAKE, "cannot start a TLS session");
 		return -1;
 	}
 	return 0;
 }
 
-/* What a plaintext server on a TLS port sends first tells us which
- * protocol it speaks; naming it is the most useful thing we can say. */
-static const char *
-plaintext_protocol(const char *b, size_t n)
+/* What the outcome module needs to know of this connection. */
+static struct mailconn__link
+link_of(const struct mailconn__conn *c)
 {
-	enum mailconn__wire wire = mailconn__sniff(b, n);
-	return wire == MAILCONN__WIRE_TLS ? NULL : mailconn__wire_name(wire);
-}
-
-/* A fatal alert from the server says why it ended TLS; the ones a user
- * can act on get their own words. 1 when it was handled. */
-static int
-tls_alert_failure(struct mailconn__conn *c, const struct mailconn__tls_fault *f)
-{
-	const char *name = f->alert ? f->alert : "?";
-	mailconn_error outcome = is_imap(c) ? MAILCONN_IMAP_VALIDATION
-	                                    : MAILCONN_SMTP_SETTINGS;
-	switch (f->kind) {
-	case MAILCONN__TLS_FAULT_ALERT_VERSION:
-		fail(c, outcome, MAILCONN_CAUSE_TLS_VERSION,
-		     "the server refused TLS 1.2 and 1.3 with secure ciphers "
-		     "(alert: %s); it may only speak outdated TLS", name);
-		return 1;
-	case MAILCONN__TLS_FAULT_ALERT_CLIENT_CERT:
-		fail(c, outcome, MAILCONN_CAUSE_TLS_HANDSHAKE,
-		     "the server requires a TLS client certificate (alert: %s), "
-		     "which this check does not send", name);
-		return 1;
-	case MAILCONN__TLS_FAULT_ALERT:
-		fail(c, outcome, MAILCONN_CAUSE_TLS_HANDSHAKE,
-		     "the server ended the TLS session with alert: %s", name);
-		return 1;
-	default:
-		return 0;
-	}
+	struct mailconn__link link = {
+		.protocol = c->p.protocol,
+		.stage = mailconn__conn_stage(c),
+		.port = c->p.port,
+		.starttls = c->starttls,
+		.peer = c->address,
+	};
+	return link;
 }
 
 /* TLS 1.3 servers reject a missing client certificate after the
@@ -498,7 +457,11 @@ tls_read_failure(struct mailconn__conn *c)
 {
 	struct mailconn__tls_fault f;
 	mailconn__tls_fault(c->tls, &f);
-	return tls_alert_failure(c, &f);
+	struct mailconn__link link = link_of(c);
+	if (!mailconn__diagnose_tls_alert(&link, &f, &c->failure))
+		return 0;
+	c->state = ST_FAILED;
+	return 1;
 }
 
 static void
@@ -508,33 +471,9 @@ handshake_failed(struct mailconn__conn *c)
 	mailconn__tls_fault(c->tls, &f);
 	size_t n;
 	const char *first = mailconn__tls_first_bytes(c->tls, &n);
-	const char *plain = plaintext_protocol(first, n);
-	mailconn_stage stage = mailconn__conn_stage(c);
-	mailconn_error outcome = transport_outcome(c, stage);
-	int tls_port = is_imap(c) ? 993 : 465;
-
-	if (plain && !c->starttls) {
-		fail(c, outcome, MAILCONN_CAUSE_TLS_MODE_MISMATCH,
-		     "port %d speaks plaintext %s, not TLS: use STARTTLS security "
-		     "on this port, or port %d for TLS", c->p.port, plain, tls_port);
-		if (strcmp(plain, is_imap(c) ? "IMAP" : "SMTP") != 0)
-			c->failure.cause = MAILCONN_CAUSE_WRONG_PROTOCOL;
-		return;
-	}
-	if (tls_alert_failure(c, &f))
-		return;
-	if (f.kind == MAILCONN__TLS_FAULT_VERSION) {
-		fail(c, is_imap(c) ? MAILCONN_IMAP_VALIDATION : MAILCONN_SMTP_SETTINGS,
-		     MAILCONN_CAUSE_TLS_VERSION,
-		     "TLS handshake failed: the server offers no TLS 1.2 or newer "
-		     "with a secure cipher (%s)", f.text);
-		return;
-	}
-	fail(c, is_imap(c) ? MAILCONN_IMAP_VALIDATION : MAILCONN_SMTP_SETTINGS,
-	     MAILCONN_CAUSE_TLS_HANDSHAKE, "TLS handshake with %s failed: %s",
-	     c->address, f.text);
-	if (!c->starttls && n == 0 && f.kind == MAILCONN__TLS_FAULT_CLOSED)
-		c->failure.outcome = outcome;   /* nothing TLS-like answered at all */
+	struct mailconn__link link = link_of(c);
+	mailconn__diagnose_handshake(&link, &f, first, n, &c->failure);
+	c->state = ST_FAILED;
 }
 
 static void
@@ -634,7 +573,7 @@ run_engine(struct mailconn__conn *c)
 				return;
 			}
 			if (n < 0) {
-				fail(c, transport_outcome(c, mailconn__conn_stage(c)),
+				fail(c, stage_outcome(c),
 				     MAILCONN_CAUSE_NETWORK_ERROR, "sending to %s failed: %s",
 				     c->address, send_error(c));
 				return;
@@ -651,7 +590,7 @@ run_engine(struct mailconn__conn *c)
 			if (n < 0) {
 				if (c->tls && tls_read_failure(c))
 					return;
-				fail(c, transport_outcome(c, mailconn__conn_stage(c)),
+				fail(c, stage_outcome(c),
 				     MAILCONN_CAUSE_NETWORK_ERROR, "reading from %s failed: %s",
 				     c->address, err);
 				return;
@@ -660,14 +599,13 @@ run_engine(struct mailconn__conn *c)
 				engine_eof(c);
 				break;
 			}
-			/* A TLS record on a plaintext link: the port wants TLS. */
-			if (!c->tls && !c->saw_first_input && n >= 2 &&
-			    (unsigned char)buf[0] == 0x16 && buf[1] == 0x03) {
-				fail(c, transport_outcome(c, mailconn__conn_stage(c)),
-				     MAILCONN_CAUSE_TLS_MODE_MISMATCH,
-				     "port %d expects TLS from the first byte: use TLS "
-				     "security on this port", c->p.port);
-				return;
+			if (!c->tls && !c->saw_first_input) {
+				struct mailconn__link link = link_of(c);
+				if (mailconn__diagnose_plaintext(&link, buf, (size_t)n,
+				                                 &c->failure)) {
+					c->state = ST_FAILED;
+					return;
+				}
 			}
 			c->saw_first_input = 1;
 			engine_feed(c, buf, (size_t)n);
