@@ -73,6 +73,10 @@ struct mailconn__conn {
 	struct mailconn__imap *imap;
 	struct mailconn__smtp *smtp;
 
+	mailconn_stage facts_stage;     /* the engine's stage at the last look */
+	char *caps_told;                /* capabilities last told, or NULL */
+	char mech_told[32];
+
 	struct mailconn__failure failure;
 	char address[INET6_ADDRSTRLEN + 8];
 	char tls_version[32], tls_cipher[96], cert_sha256[100], cert_subject[512];
@@ -136,15 +140,15 @@ mailconn__conn_stage(const struct mailconn__conn *c)
 	return c->imap ? mailconn__imap_stage(c->imap) : mailconn__smtp_stage(c->smtp);
 }
 
-const char *
-mailconn__conn_capabilities(const struct mailconn__conn *c)
+static const char *
+engine_capabilities(const struct mailconn__conn *c)
 {
 	return c->imap ? mailconn__imap_capabilities(c->imap)
 	               : mailconn__smtp_capabilities(c->smtp);
 }
 
-const char *
-mailconn__conn_mechanism(const struct mailconn__conn *c)
+static const char *
+engine_mechanism(const struct mailconn__conn *c)
 {
 	return c->imap ? mailconn__imap_mechanism(c->imap)
 	               : mailconn__smtp_mechanism(c->smtp);
@@ -167,6 +171,45 @@ info(struct mailconn__conn *c, const char *fmt, ...)
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	c->p.on_info(c->p.info_userdata, text);
+}
+
+static mailconn_stage
+connect_stage(const struct mailconn__conn *c)
+{
+	return c->p.protocol == MAILCONN_PROTOCOL_IMAP
+	       ? MAILCONN_STAGE_IMAP_CONNECT : MAILCONN_STAGE_SMTP_CONNECT;
+}
+
+static void
+tell(struct mailconn__conn *c, mailconn_stage stage, mailconn_fact fact,
+     const char *value)
+{
+	if (c->p.on_fact && value[0])
+		c->p.on_fact(c->p.fact_userdata, stage, fact, value);
+}
+
+/* Capabilities describe the server as the connect stage found it, so
+ * changes are told until the engine leaves that stage, including those
+ * in the bytes that made it leave; a later CAPABILITY (IMAP sends one
+ * after login) does not rewrite them. */
+static void
+tell_engine_facts(struct mailconn__conn *c)
+{
+	mailconn_stage connect = connect_stage(c);
+	const char *caps = engine_capabilities(c);
+	if (c->facts_stage <= connect && caps[0] &&
+	    (!c->caps_told || strcmp(caps, c->caps_told) != 0)) {
+		free(c->caps_told);
+		c->caps_told = strdup(caps);
+		tell(c, connect, MAILCONN_FACT_CAPABILITIES, caps);
+	}
+	const char *mech = engine_mechanism(c);
+	if (mech[0] && strcmp(mech, c->mech_told) != 0) {
+		snprintf(c->mech_told, sizeof c->mech_told, "%s", mech);
+		tell(c, (mailconn_stage)(connect + 1), MAILCONN_FACT_AUTH_MECHANISM,
+		     mech);
+	}
+	c->facts_stage = mailconn__conn_stage(c);
 }
 
 static mailconn_error
@@ -414,6 +457,7 @@ connected(struct mailconn__conn *c, int fd, int addr_index)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	format_address(c->addrs[addr_index]->ai_addr, c->address, sizeof c->address);
 	info(c, "connected to %s", c->address);
+	tell(c, connect_stage(c), MAILCONN_FACT_ADDRESS, c->address);
 	if (c->p.security == MAILCONN_SECURITY_TLS) {
 		if (start_tls(c) == 0)
 			c->state = ST_HANDSHAKE;
@@ -493,6 +537,10 @@ step_handshake(struct mailconn__conn *c)
 	                       c->cert_sha256, sizeof c->cert_sha256,
 	                       c->cert_subject, sizeof c->cert_subject);
 	info(c, "TLS established: %s %s", c->tls_version, c->tls_cipher);
+	tell(c, connect_stage(c), MAILCONN_FACT_TLS_VERSION, c->tls_version);
+	tell(c, connect_stage(c), MAILCONN_FACT_TLS_CIPHER, c->tls_cipher);
+	tell(c, connect_stage(c), MAILCONN_FACT_CERT_SHA256, c->cert_sha256);
+	tell(c, connect_stage(c), MAILCONN_FACT_CERT_SUBJECT, c->cert_subject);
 
 	mailconn_cause cause;
 	char detail[sizeof c->failure.detail - 64];
@@ -507,6 +555,7 @@ step_handshake(struct mailconn__conn *c)
 	struct mailconn__channel_binding cb = { 0 };
 	int have_cb = mailconn__tls_channel_binding(c->tls, &cb) == 0;
 	engine_tls_started(c, have_cb ? &cb : NULL);
+	tell_engine_facts(c);
 	c->state = ST_RUN;
 }
 
@@ -597,6 +646,7 @@ run_engine(struct mailconn__conn *c)
 			}
 			if (n == 0) {
 				engine_eof(c);
+				tell_engine_facts(c);
 				break;
 			}
 			if (!c->tls && !c->saw_first_input) {
@@ -609,6 +659,7 @@ run_engine(struct mailconn__conn *c)
 			}
 			c->saw_first_input = 1;
 			engine_feed(c, buf, (size_t)n);
+			tell_engine_facts(c);
 			break;
 		case MAILCONN__ACT_START_TLS:
 			c->starttls = 1;
@@ -646,6 +697,7 @@ mailconn__conn_new(const struct mailconn__conn_params *p)
 	c->p = *p;
 	c->fd = -1;
 	c->resolver_fd = -1;
+	c->facts_stage = connect_stage(c);
 	struct mailconn__engine_params ep = p->engine;
 	ep.tls_mode = p->security == MAILCONN_SECURITY_TLS ? MAILCONN__TLS_IMPLICIT
 	            : p->security == MAILCONN_SECURITY_STARTTLS ? MAILCONN__TLS_STARTTLS
@@ -689,6 +741,7 @@ mailconn__conn_free(struct mailconn__conn *c)
 	}
 	mailconn__imap_free(c->imap);
 	mailconn__smtp_free(c->smtp);
+	free(c->caps_told);
 	free(c);
 }
 
@@ -749,34 +802,4 @@ const struct mailconn__failure *
 mailconn__conn_failure(const struct mailconn__conn *c)
 {
 	return &c->failure;
-}
-
-const char *
-mailconn__conn_address(const struct mailconn__conn *c)
-{
-	return c->address;
-}
-
-const char *
-mailconn__conn_tls_version(const struct mailconn__conn *c)
-{
-	return c->tls_version;
-}
-
-const char *
-mailconn__conn_tls_cipher(const struct mailconn__conn *c)
-{
-	return c->tls_cipher;
-}
-
-const char *
-mailconn__conn_cert_sha256(const struct mailconn__conn *c)
-{
-	return c->cert_sha256;
-}
-
-const char *
-mailconn__conn_cert_subject(const struct mailconn__conn *c)
-{
-	return c->cert_subject;
 }

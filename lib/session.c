@@ -157,16 +157,7 @@ record_conn_facts(struct track *t, mailconn_stage stage)
 	struct mailconn__conn *c = t->conn;
 	if (!c)
 		return;
-	if (stage == connect_stage(t)) {
-		set_fact(s, stage, MAILCONN_FACT_ADDRESS, mailconn__conn_address(c));
-		set_fact(s, stage, MAILCONN_FACT_TLS_VERSION, mailconn__conn_tls_version(c));
-		set_fact(s, stage, MAILCONN_FACT_TLS_CIPHER, mailconn__conn_tls_cipher(c));
-		set_fact(s, stage, MAILCONN_FACT_CERT_SHA256, mailconn__conn_cert_sha256(c));
-		set_fact(s, stage, MAILCONN_FACT_CERT_SUBJECT, mailconn__conn_cert_subject(c));
-		set_fact(s, stage, MAILCONN_FACT_CAPABILITIES, mailconn__conn_capabilities(c));
-	} else if (stage == connect_stage(t) + 1) {
-		set_fact(s, stage, MAILCONN_FACT_AUTH_MECHANISM, mailconn__conn_mechanism(c));
-	} else if (stage == MAILCONN_STAGE_TEST_SEND) {
+	if (stage == MAILCONN_STAGE_TEST_SEND) {
 		set_fact(s, stage, MAILCONN_FACT_MESSAGE_ID, s->message_id.data);
 	}
 }
@@ -225,6 +216,14 @@ static void
 on_conn_info(void *userdata, const char *text)
 {
 	emit_line(userdata, MAILCONN_DIR_INFO, text, strlen(text));
+}
+
+static void
+on_conn_fact(void *userdata, mailconn_stage stage, mailconn_fact fact,
+             const char *value)
+{
+	struct track *t = userdata;
+	set_fact(t->session, stage, fact, value);
 }
 
 /* ---- track results ---------------------------------------------------- */
@@ -361,6 +360,8 @@ start_track(struct track *t, int64_t now)
 	p.epoll_fd = s->epoll_fd;
 	p.on_info = on_conn_info;
 	p.info_userdata = t;
+	p.on_fact = on_conn_fact;
+	p.fact_userdata = t;
 
 	struct mailconn__engine_params *e = &p.engine;
 	e->host = p.ascii_host;
