@@ -1,52 +1,36 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * One connection: resolve -> connect -> [TLS] -> engine pump, with
- * STARTTLS handled as an engine action (see conn.h). All I/O here is
- * non-blocking; every loop is bounded so a step never pins the caller.
+ * One connection: dial (dial.c) -> [TLS] -> engine pump, with STARTTLS
+ * handled as an engine action (see conn.h). All I/O here is non-blocking;
+ * every loop is bounded so a step never pins the caller.
  */
 #include "conn.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dial.h"
 #include "proto/imap.h"
-#include "proto/smtp.h"
 #include "proto/outcome.h"
-#include "resolve.h"
+#include "proto/smtp.h"
 #include "tls.h"
 
-/* RFC 8305 suggests 250 ms between connection attempts. */
-#define ATTEMPT_DELAY_MS 250
-#define MAX_ATTEMPTS 8
-#define MAX_ADDRESSES 16
 /* Engine actions handled per step before yielding to the caller. */
 #define MAX_ACTIONS_PER_STEP 64
 #define READ_CHUNK 16384
 
 enum conn_state {
-	ST_RESOLVE,
-	ST_CONNECT,
+	ST_DIAL,
 	ST_HANDSHAKE,
 	ST_RUN,
 	ST_DONE,
 	ST_FAILED
-};
-
-struct attempt {
-	int fd;
-	int addr_index;
 };
 
 struct mailconn__conn {
@@ -55,16 +39,7 @@ struct mailconn__conn {
 	int starttls;                   /* the handshake upgrades a plaintext link */
 	int yielded;                    /* the work bound was hit: run again */
 
-	struct mailconn__resolver *resolver;
-	int resolver_fd;                /* registered in epoll while >= 0 */
-	struct addrinfo *addrinfo;
-	struct addrinfo *addrs[MAX_ADDRESSES];
-	int n_addrs, next_addr;
-	struct attempt attempts[MAX_ATTEMPTS];
-	int n_attempts;
-	int64_t next_attempt_at;
-	int last_connect_errno;
-
+	struct mailconn__dial *dial;    /* until connected */
 	int fd;                         /* the connected socket */
 	unsigned watched;               /* epoll events registered for fd */
 	struct mailconn__tls *tls;
@@ -237,225 +212,39 @@ fail(struct mailconn__conn *c, mailconn_error outcome, mailconn_cause cause,
 	c->state = ST_FAILED;
 }
 
-static void
-unwatch(struct mailconn__conn *c, int fd)
-{
-	epoll_ctl(c->p.epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-}
-
-static int
-watch(struct mailconn__conn *c, int fd, unsigned events, int added)
-{
-	struct epoll_event ev = { 0 };
-	ev.events = ((events & MAILCONN_WAIT_READ) ? EPOLLIN : 0) |
-	            ((events & MAILCONN_WAIT_WRITE) ? EPOLLOUT : 0);
-	ev.data.fd = fd;
-	return epoll_ctl(c->p.epoll_fd, added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-	                 fd, &ev);
-}
-
 /* Register what the connected socket waits for, only when it changes. */
 static void
 watch_socket(struct mailconn__conn *c, unsigned events)
 {
 	if (c->watched == events)
 		return;
-	watch(c, c->fd, events, c->watched != 0);
+	mailconn__watch(c->p.epoll_fd, c->fd, events, c->watched != 0);
 	c->watched = events;
 }
 
-static void
-close_attempts(struct mailconn__conn *c, int keep_fd)
-{
-	for (int i = 0; i < c->n_attempts; i++) {
-		int fd = c->attempts[i].fd;
-		if (fd >= 0 && fd != keep_fd) {
-			unwatch(c, fd);
-			close(fd);
-		}
-	}
-	c->n_attempts = 0;
-}
-
-static void
-format_address(const struct sockaddr *sa, char *out, size_t size)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-		port = ntohs(in->sin_port);
-		snprintf(out, size, "%s:%d", host, port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-		port = ntohs(in6->sin6_port);
-		snprintf(out, size, "[%s]:%d", host, port);
-	} else {
-		snprintf(out, size, "?");
-	}
-}
-
-/* ---- resolve ---------------------------------------------------------- */
-
-static void
-order_addresses(struct mailconn__conn *c)
-{
-	/* Happy Eyeballs: alternate address families, starting with the
-	 * family the resolver put first. */
-	struct addrinfo *first[MAX_ADDRESSES], *other[MAX_ADDRESSES];
-	int n_first = 0, n_other = 0;
-	int family = c->addrinfo ? c->addrinfo->ai_family : 0;
-	for (struct addrinfo *ai = c->addrinfo; ai; ai = ai->ai_next) {
-		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-			continue;
-		if (ai->ai_family == family && n_first < MAX_ADDRESSES)
-			first[n_first++] = ai;
-		else if (ai->ai_family != family && n_other < MAX_ADDRESSES)
-			other[n_other++] = ai;
-	}
-	c->n_addrs = 0;
-	for (int i = 0; c->n_addrs < MAX_ADDRESSES && (i < n_first || i < n_other); i++) {
-		if (i < n_first)
-			c->addrs[c->n_addrs++] = first[i];
-		if (i < n_other && c->n_addrs < MAX_ADDRESSES)
-			c->addrs[c->n_addrs++] = other[i];
-	}
-}
-
-static void
-step_resolve(struct mailconn__conn *c)
-{
-	struct addrinfo *res = NULL;
-	int gai = 0;
-	if (!mailconn__resolve_poll(c->resolver, &res, &gai))
-		return;
-	if (c->resolver_fd >= 0)
-		unwatch(c, c->resolver_fd);
-	c->resolver_fd = -1;
-	mailconn__resolve_cancel(c->resolver);
-	c->resolver = NULL;
-
-	if (!res) {
-		mailconn_cause cause = MAILCONN_CAUSE_DNS_FAILED;
-		if (gai == EAI_NONAME
-#ifdef EAI_NODATA
-		    || gai == EAI_NODATA
-#endif
-		)
-			cause = MAILCONN_CAUSE_DNS_NOT_FOUND;
-		else if (gai == EAI_AGAIN)
-			cause = MAILCONN_CAUSE_DNS_TEMPORARY;
-		fail(c, stage_outcome(c), cause,
-		     "cannot resolve %s: %s", c->p.ascii_host, gai_strerror(gai));
-		return;
-	}
-	c->addrinfo = res;
-	order_addresses(c);
-	if (c->n_addrs == 0) {
-		fail(c, stage_outcome(c),
-		     MAILCONN_CAUSE_DNS_NOT_FOUND, "%s has no IPv4 or IPv6 address",
-		     c->p.ascii_host);
-		return;
-	}
-	c->state = ST_CONNECT;
-	c->next_attempt_at = 0;
-}
-
-/* ---- connect ---------------------------------------------------------- */
-
-static void
-start_attempt(struct mailconn__conn *c, int64_t now)
-{
-	while (c->next_addr < c->n_addrs && c->n_attempts < MAX_ATTEMPTS) {
-		struct addrinfo *ai = c->addrs[c->next_addr++];
-		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		                IPPROTO_TCP);
-		if (fd < 0) {
-			c->last_connect_errno = errno;
-			continue;
-		}
-		char where[INET6_ADDRSTRLEN + 8];
-		format_address(ai->ai_addr, where, sizeof where);
-		info(c, "connecting to %s", where);
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 &&
-		    errno != EINPROGRESS) {
-			c->last_connect_errno = errno;
-			info(c, "%s: %s", where, strerror(errno));
-			close(fd);
-			continue;
-		}
-		watch(c, fd, MAILCONN_WAIT_WRITE, 0);
-		c->attempts[c->n_attempts].fd = fd;
-		c->attempts[c->n_attempts].addr_index = c->next_addr - 1;
-		c->n_attempts++;
-		c->next_attempt_at = now + ATTEMPT_DELAY_MS;
-		return;
-	}
-}
-
-static void connected(struct mailconn__conn *c, int fd, int addr_index);
-
-static void
-step_connect(struct mailconn__conn *c, int64_t now)
-{
-	if (c->n_attempts == 0 || (now >= c->next_attempt_at &&
-	                           c->next_addr < c->n_addrs))
-		start_attempt(c, now);
-
-	for (int i = 0; i < c->n_attempts; i++) {
-		struct pollfd pfd = { .fd = c->attempts[i].fd, .events = POLLOUT };
-		if (poll(&pfd, 1, 0) <= 0)
-			continue;
-		int err = 0;
-		socklen_t len = sizeof err;
-		if (getsockopt(pfd.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-			err = errno;
-		if (err == 0) {
-			connected(c, pfd.fd, c->attempts[i].addr_index);
-			return;
-		}
-		/* This address failed: drop it and try the next one at once. */
-		char where[INET6_ADDRSTRLEN + 8];
-		format_address(c->addrs[c->attempts[i].addr_index]->ai_addr, where,
-		               sizeof where);
-		info(c, "%s: %s", where, strerror(err));
-		c->last_connect_errno = err;
-		unwatch(c, pfd.fd);
-		close(pfd.fd);
-		c->attempts[i] = c->attempts[--c->n_attempts];
-		i--;
-		c->next_attempt_at = now;
-	}
-	if (c->n_attempts == 0 && c->next_addr < c->n_addrs)
-		start_attempt(c, now);
-	if (c->n_attempts == 0 && c->next_addr >= c->n_addrs) {
-		int err = c->last_connect_errno;
-		mailconn_cause cause = MAILCONN_CAUSE_CONNECT_FAILED;
-		if (err == ECONNREFUSED)
-			cause = MAILCONN_CAUSE_CONNECT_REFUSED;
-		else if (err == ENETUNREACH || err == EHOSTUNREACH || err == EADDRNOTAVAIL)
-			cause = MAILCONN_CAUSE_CONNECT_UNREACHABLE;
-		else if (err == ETIMEDOUT)
-			cause = MAILCONN_CAUSE_CONNECT_TIMEOUT;
-		fail(c, stage_outcome(c), cause,
-		     "cannot connect to %s port %d: %s", c->p.ascii_host, c->p.port,
-		     err ? strerror(err) : "no address could be tried");
-	}
-}
+/* ---- dial ------------------------------------------------------------- */
 
 static int start_tls(struct mailconn__conn *c);
 
 static void
-connected(struct mailconn__conn *c, int fd, int addr_index)
+step_dial(struct mailconn__conn *c, int64_t now)
 {
-	close_attempts(c, fd);
-	c->fd = fd;
-	c->watched = MAILCONN_WAIT_WRITE;      /* as registered by start_attempt */
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	format_address(c->addrs[addr_index]->ai_addr, c->address, sizeof c->address);
+	const char *detail;
+	switch (mailconn__dial_step(c->dial, now)) {
+	case MAILCONN__DIAL_PENDING:
+		return;
+	case MAILCONN__DIAL_FAILED: {
+		mailconn_cause cause = mailconn__dial_failure(c->dial, &detail);
+		fail(c, stage_outcome(c), cause, "%s", detail);
+		return;
+	}
+	case MAILCONN__DIAL_CONNECTED:
+		break;
+	}
+	c->fd = mailconn__dial_socket(c->dial, c->address, sizeof c->address);
+	c->watched = MAILCONN_WAIT_WRITE;      /* as the dial registered it */
+	mailconn__dial_free(c->dial);
+	c->dial = NULL;
 	info(c, "connected to %s", c->address);
 	tell(c, connect_stage(c), MAILCONN_FACT_ADDRESS, c->address);
 	if (c->p.security == MAILCONN_SECURITY_TLS) {
@@ -696,7 +485,6 @@ mailconn__conn_new(const struct mailconn__conn_params *p)
 		return NULL;
 	c->p = *p;
 	c->fd = -1;
-	c->resolver_fd = -1;
 	c->facts_stage = connect_stage(c);
 	struct mailconn__engine_params ep = p->engine;
 	ep.tls_mode = p->security == MAILCONN_SECURITY_TLS ? MAILCONN__TLS_IMPLICIT
@@ -710,16 +498,13 @@ mailconn__conn_new(const struct mailconn__conn_params *p)
 		free(c);
 		return NULL;
 	}
-	c->resolver = mailconn__resolve_start(p->address ? p->address : p->ascii_host,
-	                                      p->port);
-	if (!c->resolver) {
+	c->dial = mailconn__dial_start(p->ascii_host, p->address, p->port,
+	                               p->epoll_fd, p->on_info, p->info_userdata);
+	if (!c->dial) {
 		mailconn__conn_free(c);
 		return NULL;
 	}
-	c->resolver_fd = mailconn__resolve_fd(c->resolver);
-	if (c->resolver_fd >= 0)
-		watch(c, c->resolver_fd, MAILCONN_WAIT_READ, 0);
-	c->state = ST_RESOLVE;
+	c->state = ST_DIAL;
 	return c;
 }
 
@@ -728,15 +513,10 @@ mailconn__conn_free(struct mailconn__conn *c)
 {
 	if (!c)
 		return;
-	if (c->resolver_fd >= 0)
-		unwatch(c, c->resolver_fd);
-	mailconn__resolve_cancel(c->resolver);
-	if (c->addrinfo)
-		freeaddrinfo(c->addrinfo);
-	close_attempts(c, -1);
+	mailconn__dial_free(c->dial);
 	mailconn__tls_free(c->tls);
 	if (c->fd >= 0) {
-		unwatch(c, c->fd);
+		mailconn__unwatch(c->p.epoll_fd, c->fd);
 		close(c->fd);
 	}
 	mailconn__imap_free(c->imap);
@@ -749,10 +529,8 @@ enum mailconn__conn_status
 mailconn__conn_step(struct mailconn__conn *c, int64_t now)
 {
 	c->yielded = 0;
-	if (c->state == ST_RESOLVE)
-		step_resolve(c);
-	if (c->state == ST_CONNECT)
-		step_connect(c, now);
+	if (c->state == ST_DIAL)
+		step_dial(c, now);
 	if (c->state == ST_HANDSHAKE)
 		step_handshake(c);
 	if (c->state == ST_RUN)
@@ -769,12 +547,10 @@ mailconn__conn_wake_at(const struct mailconn__conn *c, int64_t now)
 {
 	if (c->yielded)
 		return now;
-	if (c->state == ST_RESOLVE && c->resolver_fd < 0)
-		return now;             /* numeric answer ready without a thread */
+	if (c->state == ST_DIAL)
+		return mailconn__dial_wake_at(c->dial, now);
 	if (c->state == ST_RUN && c->tls && mailconn__tls_pending(c->tls) > 0)
 		return now;
-	if (c->state == ST_CONNECT && c->next_addr < c->n_addrs)
-		return c->next_attempt_at;
 	return -1;
 }
 
