@@ -192,7 +192,7 @@ mailconn__tls_free(struct mailconn__tls *t)
 	free(t);
 }
 
-/* Only AGAIN and fatal errors reach the caller: the rest are retried. */
+/* The GnuTLS code is kept so mailconn__tls_fault can explain it later. */
 static int
 status_of(struct mailconn__tls *t, int rc)
 {
