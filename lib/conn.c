@@ -485,7 +485,6 @@ mailconn__conn_new(const struct mailconn__conn_params *p)
 		return NULL;
 	c->p = *p;
 	c->fd = -1;
-	c->facts_stage = connect_stage(c);
 	struct mailconn__engine_params ep = p->engine;
 	ep.tls_mode = p->security == MAILCONN_SECURITY_TLS ? MAILCONN__TLS_IMPLICIT
 	            : p->security == MAILCONN_SECURITY_STARTTLS ? MAILCONN__TLS_STARTTLS
@@ -504,6 +503,7 @@ mailconn__conn_new(const struct mailconn__conn_params *p)
 		mailconn__conn_free(c);
 		return NULL;
 	}
+	c->facts_stage = mailconn__conn_stage(c);
 	c->state = ST_DIAL;
 	return c;
 }
