@@ -1,52 +1,36 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * One connection: resolve -> connect -> [TLS] -> engine pump, with
- * STARTTLS handled as an engine action (see conn.h). All I/O here is
- * non-blocking; every loop is bounded so a step never pins the caller.
+ * One connection: dial (dial.c) -> [TLS] -> engine pump, with STARTTLS
+ * handled as an engine action (see conn.h). All I/O here is non-blocking;
+ * every loop is bounded so a step never pins the caller.
  */
 #include "conn.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dial.h"
 #include "proto/imap.h"
+#include "proto/outcome.h"
 #include "proto/smtp.h"
-#include "proto/sniff.h"
-#include "resolve.h"
 #include "tls.h"
 
-/* RFC 8305 suggests 250 ms between connection attempts. */
-#define ATTEMPT_DELAY_MS 250
-#define MAX_ATTEMPTS 8
-#define MAX_ADDRESSES 16
 /* Engine actions handled per step before yielding to the caller. */
 #define MAX_ACTIONS_PER_STEP 64
 #define READ_CHUNK 16384
 
 enum conn_state {
-	ST_RESOLVE,
-	ST_CONNECT,
+	ST_DIAL,
 	ST_HANDSHAKE,
 	ST_RUN,
 	ST_DONE,
 	ST_FAILED
-};
-
-struct attempt {
-	int fd;
-	int addr_index;
 };
 
 struct mailconn__conn {
@@ -55,24 +39,18 @@ struct mailconn__conn {
 	int starttls;                   /* the handshake upgrades a plaintext link */
 	int yielded;                    /* the work bound was hit: run again */
 
-	struct mailconn__resolver *resolver;
-	int resolver_fd;                /* registered in epoll while >= 0 */
-	struct addrinfo *addrinfo;
-	struct addrinfo *addrs[MAX_ADDRESSES];
-	int n_addrs, next_addr;
-	struct attempt attempts[MAX_ATTEMPTS];
-	int n_attempts;
-	int64_t next_attempt_at;
-	int last_connect_errno;
-
+	struct mailconn__dial *dial;    /* until connected */
 	int fd;                         /* the connected socket */
 	unsigned watched;               /* epoll events registered for fd */
 	struct mailconn__tls *tls;
-	int last_tls_error;
 	int saw_first_input;
 
 	struct mailconn__imap *imap;
 	struct mailconn__smtp *smtp;
+
+	mailconn_stage facts_stage;     /* the engine's stage at the last look */
+	char *caps_told;                /* capabilities last told, or NULL */
+	char mech_told[32];
 
 	struct mailconn__failure failure;
 	char address[INET6_ADDRSTRLEN + 8];
@@ -137,27 +115,21 @@ mailconn__conn_stage(const struct mailconn__conn *c)
 	return c->imap ? mailconn__imap_stage(c->imap) : mailconn__smtp_stage(c->smtp);
 }
 
-const char *
-mailconn__conn_capabilities(const struct mailconn__conn *c)
+static const char *
+engine_capabilities(const struct mailconn__conn *c)
 {
 	return c->imap ? mailconn__imap_capabilities(c->imap)
 	               : mailconn__smtp_capabilities(c->smtp);
 }
 
-const char *
-mailconn__conn_mechanism(const struct mailconn__conn *c)
+static const char *
+engine_mechanism(const struct mailconn__conn *c)
 {
 	return c->imap ? mailconn__imap_mechanism(c->imap)
 	               : mailconn__smtp_mechanism(c->smtp);
 }
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static int
-is_imap(const struct mailconn__conn *c)
-{
-	return c->p.protocol == MAILCONN_PROTOCOL_IMAP;
-}
 
 static void
 info(struct mailconn__conn *c, const char *fmt, ...)
@@ -176,22 +148,49 @@ info(struct mailconn__conn *c, const char *fmt, ...)
 	c->p.on_info(c->p.info_userdata, text);
 }
 
-/* The outcome for a transport-level failure depends on where it happens:
- * before the protocol is running it is a settings problem; once logged in,
- * IMAP calls it validation and SMTP's send stage calls it TEST_SEND. */
-static mailconn_error
-transport_outcome(struct mailconn__conn *c, mailconn_stage stage)
+static mailconn_stage
+connect_stage(const struct mailconn__conn *c)
 {
-	switch (stage) {
-	case MAILCONN_STAGE_IMAP_CONNECT:
-		return MAILCONN_IMAP_SETTINGS;
-	case MAILCONN_STAGE_IMAP_LOGIN:
-		return MAILCONN_IMAP_VALIDATION;
-	case MAILCONN_STAGE_TEST_SEND:
-		return MAILCONN_TEST_SEND;
-	default:
-		return is_imap(c) ? MAILCONN_IMAP_SETTINGS : MAILCONN_SMTP_SETTINGS;
+	return c->p.protocol == MAILCONN_PROTOCOL_IMAP
+	       ? MAILCONN_STAGE_IMAP_CONNECT : MAILCONN_STAGE_SMTP_CONNECT;
+}
+
+static void
+tell(struct mailconn__conn *c, mailconn_stage stage, mailconn_fact fact,
+     const char *value)
+{
+	if (c->p.on_fact && value[0])
+		c->p.on_fact(c->p.fact_userdata, stage, fact, value);
+}
+
+/* Capabilities describe the server as the connect stage found it, so
+ * changes are told until the engine leaves that stage, including those
+ * in the bytes that made it leave; a later CAPABILITY (IMAP sends one
+ * after login) does not rewrite them. */
+static void
+tell_engine_facts(struct mailconn__conn *c)
+{
+	mailconn_stage connect = connect_stage(c);
+	const char *caps = engine_capabilities(c);
+	if (c->facts_stage <= connect && caps[0] &&
+	    (!c->caps_told || strcmp(caps, c->caps_told) != 0)) {
+		free(c->caps_told);
+		c->caps_told = strdup(caps);
+		tell(c, connect, MAILCONN_FACT_CAPABILITIES, caps);
 	}
+	const char *mech = engine_mechanism(c);
+	if (mech[0] && strcmp(mech, c->mech_told) != 0) {
+		snprintf(c->mech_told, sizeof c->mech_told, "%s", mech);
+		tell(c, (mailconn_stage)(connect + 1), MAILCONN_FACT_AUTH_MECHANISM,
+		     mech);
+	}
+	c->facts_stage = mailconn__conn_stage(c);
+}
+
+static mailconn_error
+stage_outcome(const struct mailconn__conn *c)
+{
+	return mailconn__stage_outcome(c->p.protocol, mailconn__conn_stage(c));
 }
 
 static void
@@ -213,226 +212,41 @@ fail(struct mailconn__conn *c, mailconn_error outcome, mailconn_cause cause,
 	c->state = ST_FAILED;
 }
 
-static void
-unwatch(struct mailconn__conn *c, int fd)
-{
-	epoll_ctl(c->p.epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-}
-
-static int
-watch(struct mailconn__conn *c, int fd, unsigned events, int added)
-{
-	struct epoll_event ev = { 0 };
-	ev.events = ((events & MAILCONN_WAIT_READ) ? EPOLLIN : 0) |
-	            ((events & MAILCONN_WAIT_WRITE) ? EPOLLOUT : 0);
-	ev.data.fd = fd;
-	return epoll_ctl(c->p.epoll_fd, added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-	                 fd, &ev);
-}
-
 /* Register what the connected socket waits for, only when it changes. */
 static void
 watch_socket(struct mailconn__conn *c, unsigned events)
 {
 	if (c->watched == events)
 		return;
-	watch(c, c->fd, events, c->watched != 0);
+	mailconn__watch(c->p.epoll_fd, c->fd, events, c->watched != 0);
 	c->watched = events;
 }
 
-static void
-close_attempts(struct mailconn__conn *c, int keep_fd)
-{
-	for (int i = 0; i < c->n_attempts; i++) {
-		int fd = c->attempts[i].fd;
-		if (fd >= 0 && fd != keep_fd) {
-			unwatch(c, fd);
-			close(fd);
-		}
-	}
-	c->n_attempts = 0;
-}
-
-static void
-format_address(const struct sockaddr *sa, char *out, size_t size)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-		port = ntohs(in->sin_port);
-		snprintf(out, size, "%s:%d", host, port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-		port = ntohs(in6->sin6_port);
-		snprintf(out, size, "[%s]:%d", host, port);
-	} else {
-		snprintf(out, size, "?");
-	}
-}
-
-/* ---- resolve ---------------------------------------------------------- */
-
-static void
-order_addresses(struct mailconn__conn *c)
-{
-	/* Happy Eyeballs: alternate address families, starting with the
-	 * family the resolver put first. */
-	struct addrinfo *first[MAX_ADDRESSES], *other[MAX_ADDRESSES];
-	int n_first = 0, n_other = 0;
-	int family = c->addrinfo ? c->addrinfo->ai_family : 0;
-	for (struct addrinfo *ai = c->addrinfo; ai; ai = ai->ai_next) {
-		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-			continue;
-		if (ai->ai_family == family && n_first < MAX_ADDRESSES)
-			first[n_first++] = ai;
-		else if (ai->ai_family != family && n_other < MAX_ADDRESSES)
-			other[n_other++] = ai;
-	}
-	c->n_addrs = 0;
-	for (int i = 0; c->n_addrs < MAX_ADDRESSES && (i < n_first || i < n_other); i++) {
-		if (i < n_first)
-			c->addrs[c->n_addrs++] = first[i];
-		if (i < n_other && c->n_addrs < MAX_ADDRESSES)
-			c->addrs[c->n_addrs++] = other[i];
-	}
-}
-
-static void
-step_resolve(struct mailconn__conn *c)
-{
-	struct addrinfo *res = NULL;
-	int gai = 0;
-	if (!mailconn__resolve_poll(c->resolver, &res, &gai))
-		return;
-	if (c->resolver_fd >= 0)
-		unwatch(c, c->resolver_fd);
-	c->resolver_fd = -1;
-	mailconn__resolve_cancel(c->resolver);
-	c->resolver = NULL;
-
-	if (!res) {
-		mailconn_cause cause = MAILCONN_CAUSE_DNS_FAILED;
-		if (gai == EAI_NONAME
-#ifdef EAI_NODATA
-		    || gai == EAI_NODATA
-#endif
-		)
-			cause = MAILCONN_CAUSE_DNS_NOT_FOUND;
-		else if (gai == EAI_AGAIN)
-			cause = MAILCONN_CAUSE_DNS_TEMPORARY;
-		fail(c, transport_outcome(c, mailconn__conn_stage(c)), cause,
-		     "cannot resolve %s: %s", c->p.ascii_host, gai_strerror(gai));
-		return;
-	}
-	c->addrinfo = res;
-	order_addresses(c);
-	if (c->n_addrs == 0) {
-		fail(c, transport_outcome(c, mailconn__conn_stage(c)),
-		     MAILCONN_CAUSE_DNS_NOT_FOUND, "%s has no IPv4 or IPv6 address",
-		     c->p.ascii_host);
-		return;
-	}
-	c->state = ST_CONNECT;
-	c->next_attempt_at = 0;
-}
-
-/* ---- connect ---------------------------------------------------------- */
-
-static void
-start_attempt(struct mailconn__conn *c, int64_t now)
-{
-	while (c->next_addr < c->n_addrs && c->n_attempts < MAX_ATTEMPTS) {
-		struct addrinfo *ai = c->addrs[c->next_addr++];
-		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		                IPPROTO_TCP);
-		if (fd < 0) {
-			c->last_connect_errno = errno;
-			continue;
-		}
-		char where[INET6_ADDRSTRLEN + 8];
-		format_address(ai->ai_addr, where, sizeof where);
-		info(c, "connecting to %s", where);
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 &&
-		    errno != EINPROGRESS) {
-			c->last_connect_errno = errno;
-			info(c, "%s: %s", where, strerror(errno));
-			close(fd);
-			continue;
-		}
-		watch(c, fd, MAILCONN_WAIT_WRITE, 0);
-		c->attempts[c->n_attempts].fd = fd;
-		c->attempts[c->n_attempts].addr_index = c->next_addr - 1;
-		c->n_attempts++;
-		c->next_attempt_at = now + ATTEMPT_DELAY_MS;
-		return;
-	}
-}
-
-static void connected(struct mailconn__conn *c, int fd, int addr_index);
-
-static void
-step_connect(struct mailconn__conn *c, int64_t now)
-{
-	if (c->n_attempts == 0 || (now >= c->next_attempt_at &&
-	                           c->next_addr < c->n_addrs))
-		start_attempt(c, now);
-
-	for (int i = 0; i < c->n_attempts; i++) {
-		struct pollfd pfd = { .fd = c->attempts[i].fd, .events = POLLOUT };
-		if (poll(&pfd, 1, 0) <= 0)
-			continue;
-		int err = 0;
-		socklen_t len = sizeof err;
-		if (getsockopt(pfd.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-			err = errno;
-		if (err == 0) {
-			connected(c, pfd.fd, c->attempts[i].addr_index);
-			return;
-		}
-		/* This address failed: drop it and try the next one at once. */
-		char where[INET6_ADDRSTRLEN + 8];
-		format_address(c->addrs[c->attempts[i].addr_index]->ai_addr, where,
-		               sizeof where);
-		info(c, "%s: %s", where, strerror(err));
-		c->last_connect_errno = err;
-		unwatch(c, pfd.fd);
-		close(pfd.fd);
-		c->attempts[i] = c->attempts[--c->n_attempts];
-		i--;
-		c->next_attempt_at = now;
-	}
-	if (c->n_attempts == 0 && c->next_addr < c->n_addrs)
-		start_attempt(c, now);
-	if (c->n_attempts == 0 && c->next_addr >= c->n_addrs) {
-		int err = c->last_connect_errno;
-		mailconn_cause cause = MAILCONN_CAUSE_CONNECT_FAILED;
-		if (err == ECONNREFUSED)
-			cause = MAILCONN_CAUSE_CONNECT_REFUSED;
-		else if (err == ENETUNREACH || err == EHOSTUNREACH || err == EADDRNOTAVAIL)
-			cause = MAILCONN_CAUSE_CONNECT_UNREACHABLE;
-		else if (err == ETIMEDOUT)
-			cause = MAILCONN_CAUSE_CONNECT_TIMEOUT;
-		fail(c, transport_outcome(c, mailconn__conn_stage(c)), cause,
-		     "cannot connect to %s port %d: %s", c->p.ascii_host, c->p.port,
-		     err ? strerror(err) : "no address could be tried");
-	}
-}
+/* ---- dial ------------------------------------------------------------- */
 
 static int start_tls(struct mailconn__conn *c);
 
 static void
-connected(struct mailconn__conn *c, int fd, int addr_index)
+step_dial(struct mailconn__conn *c, int64_t now)
 {
-	close_attempts(c, fd);
-	c->fd = fd;
-	c->watched = MAILCONN_WAIT_WRITE;      /* as registered by start_attempt */
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	format_address(c->addrs[addr_index]->ai_addr, c->address, sizeof c->address);
+	const char *detail;
+	switch (mailconn__dial_step(c->dial, now)) {
+	case MAILCONN__DIAL_PENDING:
+		return;
+	case MAILCONN__DIAL_FAILED: {
+		mailconn_cause cause = mailconn__dial_failure(c->dial, &detail);
+		fail(c, stage_outcome(c), cause, "%s", detail);
+		return;
+	}
+	case MAILCONN__DIAL_CONNECTED:
+		break;
+	}
+	c->fd = mailconn__dial_socket(c->dial, c->address, sizeof c->address);
+	c->watched = MAILCONN_WAIT_WRITE;      /* as the dial registered it */
+	mailconn__dial_free(c->dial);
+	c->dial = NULL;
 	info(c, "connected to %s", c->address);
+	tell(c, connect_stage(c), MAILCONN_FACT_ADDRESS, c->address);
 	if (c->p.security == MAILCONN_SECURITY_TLS) {
 		if (start_tls(c) == 0)
 			c->state = ST_HANDSHAKE;
@@ -448,110 +262,63 @@ start_tls(struct mailconn__conn *c)
 {
 	c->tls = mailconn__tls_new(c->fd, c->p.ascii_host, c->p.trust);
 	if (!c->tls) {
-		fail(c, transport_outcome(c, mailconn__conn_stage(c)),
+		fail(c, stage_outcome(c),
 		     MAILCONN_CAUSE_TLS_HANDSHAKE, "cannot start a TLS session");
 		return -1;
 	}
 	return 0;
 }
 
-/* What a plaintext server on a TLS port sends first tells us which
- * protocol it speaks; naming it is the most useful thing we can say. */
-static const char *
-plaintext_protocol(const unsigned char *b, size_t n)
+/* What the outcome module needs to know of this connection. */
+static struct mailconn__link
+link_of(const struct mailconn__conn *c)
 {
-	enum mailconn__wire wire = mailconn__sniff((const char *)b, n);
-	return wire == MAILCONN__WIRE_TLS ? NULL : mailconn__wire_name(wire);
+	struct mailconn__link link = {
+		.protocol = c->p.protocol,
+		.stage = mailconn__conn_stage(c),
+		.port = c->p.port,
+		.starttls = c->starttls,
+		.peer = c->address,
+	};
+	return link;
 }
 
-/* A fatal alert from the server says why it ended TLS; the ones a user
- * can act on get their own words. 1 when it was handled. */
+/* TLS 1.3 servers reject a missing client certificate after the
+ * handshake, on our first read. 1 when that was handled. */
 static int
-tls_alert_failure(struct mailconn__conn *c, int rc)
+tls_read_failure(struct mailconn__conn *c)
 {
-	if (rc != GNUTLS_E_FATAL_ALERT_RECEIVED &&
-	    rc != GNUTLS_E_CERTIFICATE_REQUIRED)
+	struct mailconn__tls_fault f;
+	mailconn__tls_fault(c->tls, &f);
+	struct mailconn__link link = link_of(c);
+	if (!mailconn__diagnose_tls_alert(&link, &f, &c->failure))
 		return 0;
-	int alert = rc == GNUTLS_E_CERTIFICATE_REQUIRED
-	            ? GNUTLS_A_CERTIFICATE_REQUIRED : mailconn__tls_alert(c->tls);
-	const char *name = gnutls_alert_get_name((gnutls_alert_description_t)alert);
-	mailconn_error outcome = is_imap(c) ? MAILCONN_IMAP_VALIDATION
-	                                    : MAILCONN_SMTP_SETTINGS;
-	/* handshake_failure also answers a missing client certificate (TLS
-	 * 1.2 servers send it); only the request tells the two apart. */
-	if (mailconn__tls_client_cert_requested(c->tls) &&
-	    (alert == GNUTLS_A_HANDSHAKE_FAILURE || alert == GNUTLS_A_BAD_CERTIFICATE))
-		alert = GNUTLS_A_CERTIFICATE_REQUIRED;
-	switch (alert) {
-	case GNUTLS_A_PROTOCOL_VERSION:
-	case GNUTLS_A_INSUFFICIENT_SECURITY:
-	case GNUTLS_A_HANDSHAKE_FAILURE:
-		fail(c, outcome, MAILCONN_CAUSE_TLS_VERSION,
-		     "the server refused TLS 1.2 and 1.3 with secure ciphers "
-		     "(alert: %s); it may only speak outdated TLS", name ? name : "?");
-		return 1;
-	case GNUTLS_A_CERTIFICATE_REQUIRED:
-	case GNUTLS_A_BAD_CERTIFICATE:
-		fail(c, outcome, MAILCONN_CAUSE_TLS_HANDSHAKE,
-		     "the server requires a TLS client certificate (alert: %s), "
-		     "which this check does not send", name ? name : "?");
-		return 1;
-	default:
-		fail(c, outcome, MAILCONN_CAUSE_TLS_HANDSHAKE,
-		     "the server ended the TLS session with alert: %s",
-		     name ? name : "?");
-		return 1;
-	}
+	c->state = ST_FAILED;
+	return 1;
 }
 
 static void
-handshake_failed(struct mailconn__conn *c, int rc)
+handshake_failed(struct mailconn__conn *c)
 {
+	struct mailconn__tls_fault f;
+	mailconn__tls_fault(c->tls, &f);
 	size_t n;
-	const unsigned char *first = mailconn__tls_first_bytes(c->tls, &n);
-	const char *plain = plaintext_protocol(first, n);
-	mailconn_stage stage = mailconn__conn_stage(c);
-	mailconn_error outcome = transport_outcome(c, stage);
-	int tls_port = is_imap(c) ? 993 : 465;
-
-	if (plain && !c->starttls) {
-		fail(c, outcome, MAILCONN_CAUSE_TLS_MODE_MISMATCH,
-		     "port %d speaks plaintext %s, not TLS: use STARTTLS security "
-		     "on this port, or port %d for TLS", c->p.port, plain, tls_port);
-		if (strcmp(plain, is_imap(c) ? "IMAP" : "SMTP") != 0)
-			c->failure.cause = MAILCONN_CAUSE_WRONG_PROTOCOL;
-		return;
-	}
-	if (tls_alert_failure(c, rc))
-		return;
-	if (rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
-	    rc == GNUTLS_E_NO_CIPHER_SUITES || rc == GNUTLS_E_INSUFFICIENT_SECURITY ||
-	    rc == GNUTLS_E_NO_PRIORITIES_WERE_SET ||
-	    rc == GNUTLS_E_UNKNOWN_CIPHER_SUITE) {
-		fail(c, is_imap(c) ? MAILCONN_IMAP_VALIDATION : MAILCONN_SMTP_SETTINGS,
-		     MAILCONN_CAUSE_TLS_VERSION,
-		     "TLS handshake failed: the server offers no TLS 1.2 or newer "
-		     "with a secure cipher (%s)", gnutls_strerror(rc));
-		return;
-	}
-	fail(c, is_imap(c) ? MAILCONN_IMAP_VALIDATION : MAILCONN_SMTP_SETTINGS,
-	     MAILCONN_CAUSE_TLS_HANDSHAKE, "TLS handshake with %s failed: %s",
-	     c->address, gnutls_strerror(rc));
-	if (!c->starttls && n == 0 &&
-	    (rc == GNUTLS_E_PREMATURE_TERMINATION || rc == GNUTLS_E_PULL_ERROR))
-		c->failure.outcome = outcome;   /* nothing TLS-like answered at all */
+	const char *first = mailconn__tls_first_bytes(c->tls, &n);
+	struct mailconn__link link = link_of(c);
+	mailconn__diagnose_handshake(&link, &f, first, n, &c->failure);
+	c->state = ST_FAILED;
 }
 
 static void
 step_handshake(struct mailconn__conn *c)
 {
 	int rc = mailconn__tls_handshake(c->tls);
-	if (rc == GNUTLS_E_AGAIN) {
+	if (rc == MAILCONN__TLS_AGAIN) {
 		watch_socket(c, mailconn__tls_wait(c->tls));
 		return;
 	}
-	if (rc < 0) {
-		handshake_failed(c, rc);
+	if (rc != MAILCONN__TLS_DONE) {
+		handshake_failed(c);
 		return;
 	}
 	mailconn__tls_describe(c->tls, c->tls_version, sizeof c->tls_version,
@@ -559,6 +326,10 @@ step_handshake(struct mailconn__conn *c)
 	                       c->cert_sha256, sizeof c->cert_sha256,
 	                       c->cert_subject, sizeof c->cert_subject);
 	info(c, "TLS established: %s %s", c->tls_version, c->tls_cipher);
+	tell(c, connect_stage(c), MAILCONN_FACT_TLS_VERSION, c->tls_version);
+	tell(c, connect_stage(c), MAILCONN_FACT_TLS_CIPHER, c->tls_cipher);
+	tell(c, connect_stage(c), MAILCONN_FACT_CERT_SHA256, c->cert_sha256);
+	tell(c, connect_stage(c), MAILCONN_FACT_CERT_SUBJECT, c->cert_subject);
 
 	mailconn_cause cause;
 	char detail[sizeof c->failure.detail - 64];
@@ -573,6 +344,7 @@ step_handshake(struct mailconn__conn *c)
 	struct mailconn__channel_binding cb = { 0 };
 	int have_cb = mailconn__tls_channel_binding(c->tls, &cb) == 0;
 	engine_tls_started(c, have_cb ? &cb : NULL);
+	tell_engine_facts(c);
 	c->state = ST_RUN;
 }
 
@@ -586,14 +358,12 @@ transport_read(struct mailconn__conn *c, char *buf, size_t len, const char **err
 	ssize_t n;
 	if (c->tls) {
 		n = mailconn__tls_recv(c->tls, buf, len);
-		if (n == GNUTLS_E_AGAIN)
+		if (n == MAILCONN__TLS_AGAIN)
 			return -1;
-		/* A close without close_notify is still the end of the stream. */
-		if (n == GNUTLS_E_PREMATURE_TERMINATION)
-			return 0;
 		if (n < 0) {
-			c->last_tls_error = (int)n;
-			*err = gnutls_strerror((int)n);
+			struct mailconn__tls_fault f;
+			mailconn__tls_fault(c->tls, &f);
+			*err = f.text;
 			return -2;
 		}
 		return n;
@@ -606,6 +376,17 @@ transport_read(struct mailconn__conn *c, char *buf, size_t len, const char **err
 		return -2;
 	}
 	return n;
+}
+
+/* The words for a failed send: the TLS layer's, or the socket's. */
+static const char *
+send_error(const struct mailconn__conn *c)
+{
+	if (!c->tls)
+		return strerror(errno);
+	struct mailconn__tls_fault f;
+	mailconn__tls_fault(c->tls, &f);
+	return f.text;
 }
 
 static void
@@ -621,7 +402,7 @@ run_engine(struct mailconn__conn *c)
 			len = engine_output(c, &out);
 			n = c->tls ? mailconn__tls_send(c->tls, out, len)
 			           : send(c->fd, out, len, MSG_NOSIGNAL);
-			if (c->tls && n == GNUTLS_E_AGAIN) {
+			if (c->tls && n == MAILCONN__TLS_AGAIN) {
 				watch_socket(c, mailconn__tls_wait(c->tls));
 				return;
 			}
@@ -630,10 +411,9 @@ run_engine(struct mailconn__conn *c)
 				return;
 			}
 			if (n < 0) {
-				fail(c, transport_outcome(c, mailconn__conn_stage(c)),
+				fail(c, stage_outcome(c),
 				     MAILCONN_CAUSE_NETWORK_ERROR, "sending to %s failed: %s",
-				     c->address, c->tls ? gnutls_strerror((int)n)
-				                        : strerror(errno));
+				     c->address, send_error(c));
 				return;
 			}
 			engine_output_done(c, (size_t)n);
@@ -646,30 +426,29 @@ run_engine(struct mailconn__conn *c)
 				return;
 			}
 			if (n < 0) {
-				/* TLS 1.3 servers reject a missing client
-				 * certificate after the handshake, on first read. */
-				if (c->tls && tls_alert_failure(c, c->last_tls_error))
+				if (c->tls && tls_read_failure(c))
 					return;
-				fail(c, transport_outcome(c, mailconn__conn_stage(c)),
+				fail(c, stage_outcome(c),
 				     MAILCONN_CAUSE_NETWORK_ERROR, "reading from %s failed: %s",
 				     c->address, err);
 				return;
 			}
 			if (n == 0) {
 				engine_eof(c);
+				tell_engine_facts(c);
 				break;
 			}
-			/* A TLS record on a plaintext link: the port wants TLS. */
-			if (!c->tls && !c->saw_first_input && n >= 2 &&
-			    (unsigned char)buf[0] == 0x16 && buf[1] == 0x03) {
-				fail(c, transport_outcome(c, mailconn__conn_stage(c)),
-				     MAILCONN_CAUSE_TLS_MODE_MISMATCH,
-				     "port %d expects TLS from the first byte: use TLS "
-				     "security on this port", c->p.port);
-				return;
+			if (!c->tls && !c->saw_first_input) {
+				struct mailconn__link link = link_of(c);
+				if (mailconn__diagnose_plaintext(&link, buf, (size_t)n,
+				                                 &c->failure)) {
+					c->state = ST_FAILED;
+					return;
+				}
 			}
 			c->saw_first_input = 1;
 			engine_feed(c, buf, (size_t)n);
+			tell_engine_facts(c);
 			break;
 		case MAILCONN__ACT_START_TLS:
 			c->starttls = 1;
@@ -706,7 +485,6 @@ mailconn__conn_new(const struct mailconn__conn_params *p)
 		return NULL;
 	c->p = *p;
 	c->fd = -1;
-	c->resolver_fd = -1;
 	struct mailconn__engine_params ep = p->engine;
 	ep.tls_mode = p->security == MAILCONN_SECURITY_TLS ? MAILCONN__TLS_IMPLICIT
 	            : p->security == MAILCONN_SECURITY_STARTTLS ? MAILCONN__TLS_STARTTLS
@@ -719,16 +497,14 @@ mailconn__conn_new(const struct mailconn__conn_params *p)
 		free(c);
 		return NULL;
 	}
-	c->resolver = mailconn__resolve_start(p->address ? p->address : p->ascii_host,
-	                                      p->port);
-	if (!c->resolver) {
+	c->dial = mailconn__dial_start(p->ascii_host, p->address, p->port,
+	                               p->epoll_fd, p->on_info, p->info_userdata);
+	if (!c->dial) {
 		mailconn__conn_free(c);
 		return NULL;
 	}
-	c->resolver_fd = mailconn__resolve_fd(c->resolver);
-	if (c->resolver_fd >= 0)
-		watch(c, c->resolver_fd, MAILCONN_WAIT_READ, 0);
-	c->state = ST_RESOLVE;
+	c->facts_stage = mailconn__conn_stage(c);
+	c->state = ST_DIAL;
 	return c;
 }
 
@@ -737,19 +513,15 @@ mailconn__conn_free(struct mailconn__conn *c)
 {
 	if (!c)
 		return;
-	if (c->resolver_fd >= 0)
-		unwatch(c, c->resolver_fd);
-	mailconn__resolve_cancel(c->resolver);
-	if (c->addrinfo)
-		freeaddrinfo(c->addrinfo);
-	close_attempts(c, -1);
+	mailconn__dial_free(c->dial);
 	mailconn__tls_free(c->tls);
 	if (c->fd >= 0) {
-		unwatch(c, c->fd);
+		mailconn__unwatch(c->p.epoll_fd, c->fd);
 		close(c->fd);
 	}
 	mailconn__imap_free(c->imap);
 	mailconn__smtp_free(c->smtp);
+	free(c->caps_told);
 	free(c);
 }
 
@@ -757,10 +529,8 @@ enum mailconn__conn_status
 mailconn__conn_step(struct mailconn__conn *c, int64_t now)
 {
 	c->yielded = 0;
-	if (c->state == ST_RESOLVE)
-		step_resolve(c);
-	if (c->state == ST_CONNECT)
-		step_connect(c, now);
+	if (c->state == ST_DIAL)
+		step_dial(c, now);
 	if (c->state == ST_HANDSHAKE)
 		step_handshake(c);
 	if (c->state == ST_RUN)
@@ -777,12 +547,10 @@ mailconn__conn_wake_at(const struct mailconn__conn *c, int64_t now)
 {
 	if (c->yielded)
 		return now;
-	if (c->state == ST_RESOLVE && c->resolver_fd < 0)
-		return now;             /* numeric answer ready without a thread */
+	if (c->state == ST_DIAL)
+		return mailconn__dial_wake_at(c->dial, now);
 	if (c->state == ST_RUN && c->tls && mailconn__tls_pending(c->tls) > 0)
 		return now;
-	if (c->state == ST_CONNECT && c->next_addr < c->n_addrs)
-		return c->next_attempt_at;
 	return -1;
 }
 
@@ -810,34 +578,4 @@ const struct mailconn__failure *
 mailconn__conn_failure(const struct mailconn__conn *c)
 {
 	return &c->failure;
-}
-
-const char *
-mailconn__conn_address(const struct mailconn__conn *c)
-{
-	return c->address;
-}
-
-const char *
-mailconn__conn_tls_version(const struct mailconn__conn *c)
-{
-	return c->tls_version;
-}
-
-const char *
-mailconn__conn_tls_cipher(const struct mailconn__conn *c)
-{
-	return c->tls_cipher;
-}
-
-const char *
-mailconn__conn_cert_sha256(const struct mailconn__conn *c)
-{
-	return c->cert_sha256;
-}
-
-const char *
-mailconn__conn_cert_subject(const struct mailconn__conn *c)
-{
-	return c->cert_subject;
 }

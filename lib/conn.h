@@ -18,6 +18,14 @@ struct mailconn__trust;
 /* Notes for the transcript ("connecting to ...", "TLS established"). */
 typedef void (*mailconn__info_fn)(void *userdata, const char *text);
 
+/* A fact for the session record, told when the connection learns it:
+ * `stage` is the one it belongs to (the connect stage for the address,
+ * TLS, certificate and capabilities; the login stage for the mechanism).
+ * A fact told again replaces the earlier value. `value` is never empty and
+ * is valid only during the call. */
+typedef void (*mailconn__fact_fn)(void *userdata, mailconn_stage stage,
+                                  mailconn_fact fact, const char *value);
+
 struct mailconn__conn_params {
 	mailconn_protocol protocol;
 	const char *ascii_host;      /* A-label form, no trailing dot */
@@ -29,6 +37,8 @@ struct mailconn__conn_params {
 	int epoll_fd;
 	mailconn__info_fn on_info;
 	void *info_userdata;
+	mailconn__fact_fn on_fact;   /* may be NULL */
+	void *fact_userdata;
 	struct mailconn__engine_params engine; /* strings borrowed */
 };
 
@@ -61,14 +71,5 @@ void mailconn__conn_release(struct mailconn__conn *c);
 /* 1 once TCP (and TLS, when implicit) is up. */
 int mailconn__conn_connected(const struct mailconn__conn *c);
 const struct mailconn__failure *mailconn__conn_failure(const struct mailconn__conn *c);
-
-/* Facts; "" when not known. */
-const char *mailconn__conn_address(const struct mailconn__conn *c);
-const char *mailconn__conn_tls_version(const struct mailconn__conn *c);
-const char *mailconn__conn_tls_cipher(const struct mailconn__conn *c);
-const char *mailconn__conn_cert_sha256(const struct mailconn__conn *c);
-const char *mailconn__conn_cert_subject(const struct mailconn__conn *c);
-const char *mailconn__conn_capabilities(const struct mailconn__conn *c);
-const char *mailconn__conn_mechanism(const struct mailconn__conn *c);
 
 #endif

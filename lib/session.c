@@ -110,26 +110,15 @@ begin_stage(struct track *t, mailconn_stage stage, int64_t now)
 	notify_progress(s, stage, 0, MAILCONN_OK);
 }
 
+/* The connection tells its own facts as it learns them (on_conn_fact);
+ * the message id is the session's. */
 static void
-record_conn_facts(struct track *t, mailconn_stage stage)
+record_session_facts(struct track *t, mailconn_stage stage)
 {
 	struct mailconn_session *s = t->session;
-	const struct mailconn__conn *c = t->link;
-	/* Facts come from the real connection only. */
-	if (!c || link_ops(s) != &mailconn__socket_link)
-		return;
-	if (stage == connect_stage(t)) {
-		mailconn__session_set_fact(s, stage, MAILCONN_FACT_ADDRESS, mailconn__conn_address(c));
-		mailconn__session_set_fact(s, stage, MAILCONN_FACT_TLS_VERSION, mailconn__conn_tls_version(c));
-		mailconn__session_set_fact(s, stage, MAILCONN_FACT_TLS_CIPHER, mailconn__conn_tls_cipher(c));
-		mailconn__session_set_fact(s, stage, MAILCONN_FACT_CERT_SHA256, mailconn__conn_cert_sha256(c));
-		mailconn__session_set_fact(s, stage, MAILCONN_FACT_CERT_SUBJECT, mailconn__conn_cert_subject(c));
-		mailconn__session_set_fact(s, stage, MAILCONN_FACT_CAPABILITIES, mailconn__conn_capabilities(c));
-	} else if (stage == connect_stage(t) + 1) {
-		mailconn__session_set_fact(s, stage, MAILCONN_FACT_AUTH_MECHANISM, mailconn__conn_mechanism(c));
-	} else if (stage == MAILCONN_STAGE_TEST_SEND) {
-		mailconn__session_set_fact(s, stage, MAILCONN_FACT_MESSAGE_ID, s->message_id.data);
-	}
+	if (stage == MAILCONN_STAGE_TEST_SEND)
+		mailconn__session_set_fact(s, stage, MAILCONN_FACT_MESSAGE_ID,
+		                           s->message_id.data);
 }
 
 static void
@@ -139,7 +128,7 @@ end_stage(struct track *t, mailconn_error outcome, int64_t now)
 	struct stage_record *r = &s->stages[t->stage];
 	r->passed = outcome == MAILCONN_OK;
 	r->ms = now - r->started_ms;
-	record_conn_facts(t, t->stage);
+	record_session_facts(t, t->stage);
 	notify_progress(s, t->stage, 1, outcome);
 }
 
@@ -190,6 +179,14 @@ on_conn_info(void *userdata, const char *text)
 	emit_line(userdata, MAILCONN_DIR_INFO, text, strlen(text));
 }
 
+static void
+on_conn_fact(void *userdata, mailconn_stage stage, mailconn_fact fact,
+             const char *value)
+{
+	struct track *t = userdata;
+	mailconn__session_set_fact(t->session, stage, fact, value);
+}
+
 /* ---- track results ---------------------------------------------------- */
 
 static mailconn_error
@@ -231,7 +228,6 @@ fail_track(struct track *t, const struct mailconn__failure *from,
 	if (t->failure)
 		t->failure->stage = t->stage;
 	end_stage(t, t->failure ? t->failure->outcome : outcome, now);
-	record_conn_facts(t, connect_stage(t));
 	close_track(t);
 	t->state = TRACK_FAILED;
 }
@@ -306,6 +302,8 @@ start_track(struct track *t, int64_t now)
 	p.epoll_fd = s->epoll_fd;
 	p.on_info = on_conn_info;
 	p.info_userdata = t;
+	p.on_fact = on_conn_fact;
+	p.fact_userdata = t;
 
 	struct mailconn__engine_params *e = &p.engine;
 	e->host = sp->ascii_host;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
 /* TLS 1.2 is the floor (RFC 8997); GnuTLS's NORMAL alone still allows
@@ -22,7 +23,8 @@ static const char tls_priority[] =
 struct mailconn__tls {
 	gnutls_session_t session;
 	int fd;
-	unsigned char first[16];
+	int last_error;              /* the GnuTLS code behind TLS_FAILED */
+	char first[16];
 	size_t first_len;
 	gnutls_datum_t binding;
 };
@@ -190,6 +192,18 @@ mailconn__tls_free(struct mailconn__tls *t)
 	free(t);
 }
 
+/* The GnuTLS code is kept so mailconn__tls_fault can explain it later. */
+static int
+status_of(struct mailconn__tls *t, int rc)
+{
+	if (rc >= 0)
+		return MAILCONN__TLS_DONE;
+	if (rc == GNUTLS_E_AGAIN)
+		return MAILCONN__TLS_AGAIN;
+	t->last_error = rc;
+	return MAILCONN__TLS_FAILED;
+}
+
 int
 mailconn__tls_handshake(struct mailconn__tls *t)
 {
@@ -197,7 +211,7 @@ mailconn__tls_handshake(struct mailconn__tls *t)
 	do {
 		rc = gnutls_handshake(t->session);
 	} while (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(rc));
-	return rc;
+	return status_of(t, rc);
 }
 
 unsigned
@@ -214,7 +228,11 @@ mailconn__tls_recv(struct mailconn__tls *t, void *buf, size_t len)
 	do {
 		n = gnutls_record_recv(t->session, buf, len);
 	} while (n == GNUTLS_E_INTERRUPTED);
-	return n;
+	/* Many servers just close after their last reply; the stream still
+	 * ended where they meant it to. */
+	if (n >= 0 || n == GNUTLS_E_PREMATURE_TERMINATION)
+		return n >= 0 ? n : 0;
+	return status_of(t, (int)n);
 }
 
 ssize_t
@@ -224,7 +242,7 @@ mailconn__tls_send(struct mailconn__tls *t, const void *buf, size_t len)
 	do {
 		n = gnutls_record_send(t->session, buf, len);
 	} while (n == GNUTLS_E_INTERRUPTED);
-	return n;
+	return n >= 0 ? n : status_of(t, (int)n);
 }
 
 size_t
@@ -233,19 +251,65 @@ mailconn__tls_pending(const struct mailconn__tls *t)
 	return gnutls_record_check_pending(t->session);
 }
 
-int
-mailconn__tls_alert(const struct mailconn__tls *t)
+/* What a fatal alert from the server tells a user who can act on it. */
+static enum mailconn__tls_fault_kind
+alert_kind(const struct mailconn__tls *t, gnutls_alert_description_t alert)
 {
-	return (int)gnutls_alert_get(t->session);
+	/* handshake_failure also answers a missing client certificate (TLS
+	 * 1.2 servers send it); only our having been asked tells them apart. */
+	int asked = gnutls_certificate_client_get_request_status(t->session) != 0;
+	switch (alert) {
+	case GNUTLS_A_HANDSHAKE_FAILURE:
+		return asked ? MAILCONN__TLS_FAULT_ALERT_CLIENT_CERT
+		             : MAILCONN__TLS_FAULT_ALERT_VERSION;
+	case GNUTLS_A_PROTOCOL_VERSION:
+	case GNUTLS_A_INSUFFICIENT_SECURITY:
+		return MAILCONN__TLS_FAULT_ALERT_VERSION;
+	case GNUTLS_A_CERTIFICATE_REQUIRED:
+	case GNUTLS_A_BAD_CERTIFICATE:
+		return MAILCONN__TLS_FAULT_ALERT_CLIENT_CERT;
+	default:
+		return MAILCONN__TLS_FAULT_ALERT;
+	}
 }
 
-int
-mailconn__tls_client_cert_requested(const struct mailconn__tls *t)
+void
+mailconn__tls_fault(const struct mailconn__tls *t,
+                    struct mailconn__tls_fault *fault)
 {
-	return gnutls_certificate_client_get_request_status(t->session) != 0;
+	int rc = t->last_error;
+	fault->kind = MAILCONN__TLS_FAULT_OTHER;
+	fault->alert = NULL;
+	fault->text = gnutls_strerror(rc);
+	switch (rc) {
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+	case GNUTLS_E_CERTIFICATE_REQUIRED: {
+		/* GnuTLS reports a TLS 1.3 certificate_required alert as its own
+		 * error code, not as the alert. */
+		gnutls_alert_description_t alert =
+			rc == GNUTLS_E_CERTIFICATE_REQUIRED
+			? GNUTLS_A_CERTIFICATE_REQUIRED : gnutls_alert_get(t->session);
+		fault->kind = alert_kind(t, alert);
+		fault->alert = gnutls_alert_get_name(alert);
+		break;
+	}
+	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
+	case GNUTLS_E_NO_CIPHER_SUITES:
+	case GNUTLS_E_INSUFFICIENT_SECURITY:
+	case GNUTLS_E_NO_PRIORITIES_WERE_SET:
+	case GNUTLS_E_UNKNOWN_CIPHER_SUITE:
+		fault->kind = MAILCONN__TLS_FAULT_VERSION;
+		break;
+	case GNUTLS_E_PREMATURE_TERMINATION:
+	case GNUTLS_E_PULL_ERROR:
+		fault->kind = MAILCONN__TLS_FAULT_CLOSED;
+		break;
+	default:
+		break;
+	}
 }
 
-const unsigned char *
+const char *
 mailconn__tls_first_bytes(const struct mailconn__tls *t, size_t *len)
 {
 	*len = t->first_len;

@@ -11,9 +11,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include <gnutls/gnutls.h>
-
 #include "proto/engine.h"
+#include "proto/outcome.h"
 
 struct mailconn__tls;
 
@@ -36,26 +35,33 @@ struct mailconn__tls *mailconn__tls_new(int fd, const char *ascii_host,
 /* Does not close the fd. NULL allowed. */
 void mailconn__tls_free(struct mailconn__tls *t);
 
-/* 0 when complete, GNUTLS_E_AGAIN to wait (see mailconn__tls_wait), or a
- * fatal GnuTLS error. */
+/* What a handshake, read or write gives besides bytes. */
+enum mailconn__tls_status {
+	MAILCONN__TLS_DONE = 0,
+	MAILCONN__TLS_AGAIN = -1,   /* wait for mailconn__tls_wait, then retry */
+	MAILCONN__TLS_FAILED = -2   /* fatal: mailconn__tls_fault says why */
+};
+
+/* MAILCONN__TLS_DONE, MAILCONN__TLS_AGAIN or MAILCONN__TLS_FAILED. */
 int mailconn__tls_handshake(struct mailconn__tls *t);
-/* MAILCONN_WAIT_READ or MAILCONN_WAIT_WRITE after GNUTLS_E_AGAIN. */
+/* MAILCONN_WAIT_READ or MAILCONN_WAIT_WRITE after MAILCONN__TLS_AGAIN. */
 unsigned mailconn__tls_wait(const struct mailconn__tls *t);
-/* >0 bytes, 0 on orderly close, GNUTLS_E_AGAIN, or another error. */
+/* >0 bytes; 0 at the end of the stream, with or without close_notify;
+ * or MAILCONN__TLS_AGAIN or MAILCONN__TLS_FAILED. */
 ssize_t mailconn__tls_recv(struct mailconn__tls *t, void *buf, size_t len);
+/* >0 bytes, MAILCONN__TLS_AGAIN or MAILCONN__TLS_FAILED. */
 ssize_t mailconn__tls_send(struct mailconn__tls *t, const void *buf, size_t len);
 /* Decrypted bytes GnuTLS holds that the fd will not announce. */
 size_t mailconn__tls_pending(const struct mailconn__tls *t);
 
-/* The alert the server sent last (after GNUTLS_E_FATAL_ALERT_RECEIVED). */
-int mailconn__tls_alert(const struct mailconn__tls *t);
-/* 1 when the server asked for a client certificate in the handshake. */
-int mailconn__tls_client_cert_requested(const struct mailconn__tls *t);
+/* The last MAILCONN__TLS_FAILED in plain terms; its strings are static. */
+void mailconn__tls_fault(const struct mailconn__tls *t,
+                         struct mailconn__tls_fault *fault);
 
 /* The first bytes the server sent, for diagnosing a plaintext server on a
  * TLS port. */
-const unsigned char *mailconn__tls_first_bytes(const struct mailconn__tls *t,
-                                               size_t *len);
+const char *mailconn__tls_first_bytes(const struct mailconn__tls *t,
+                                      size_t *len);
 
 /* Check the peer certificate for `ascii_host` (A-label form or IP). 0 when
  * trusted; else -1 with the cause and a detail naming the fault (dates,
