@@ -690,6 +690,8 @@ test_cancel_from_callback_real(void)
 int
 main(void)
 {
+	/* Line-buffered: what ran before a crash still shows in the log. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	test_null_handles();
 	test_getters_and_order_all_pass();
 	test_getters_and_order_overlap();
