@@ -13,6 +13,9 @@
  *   case MAILCONN__ACT_DONE:       close the connection
  *   case MAILCONN__ACT_FAILED:     E_failure(e) says why
  *   }
+ *
+ * The driver reaches either engine through struct mailconn__engine_ops,
+ * so it holds no knowledge of which protocol it pumps.
  */
 #ifndef MAILCONN_PROTO_ENGINE_H
 #define MAILCONN_PROTO_ENGINE_H
@@ -113,5 +116,33 @@ struct mailconn__engine_params {
 	/* Tests only: fixed SCRAM client nonce instead of a random one. */
 	const char *test_nonce;
 };
+
+/* One engine seen through a table, so the driver (and the fuzz harness)
+ * pumps IMAP and SMTP with the same code. Calls mirror the engines' own
+ * mailconn__imap_* / mailconn__smtp_* functions; `e` is what `new` gave. */
+struct mailconn__engine_ops {
+	mailconn_protocol protocol;
+	/* NULL when out of memory; `p` and its strings are borrowed. */
+	void *(*new)(const struct mailconn__engine_params *p);
+	/* Wipes and frees; NULL allowed. */
+	void (*free)(void *e);
+	enum mailconn__action (*next)(void *e);
+	void (*feed)(void *e, const char *data, size_t len);
+	void (*eof)(void *e);
+	size_t (*output)(void *e, const char **data);
+	void (*output_done)(void *e, size_t n);
+	void (*tls_started)(void *e, const struct mailconn__channel_binding *cb);
+	mailconn_stage (*stage)(const void *e);
+	const struct mailconn__failure *(*failure)(const void *e);
+	const char *(*capabilities)(const void *e);
+	const char *(*mechanism)(const void *e);
+	/* Only SMTP ever holds (params.hold_before_send); for IMAP `held`
+	 * is always 0 and `release` does nothing. */
+	int (*held)(const void *e);
+	void (*release)(void *e);
+};
+
+extern const struct mailconn__engine_ops mailconn__imap_engine;
+extern const struct mailconn__engine_ops mailconn__smtp_engine;
 
 #endif

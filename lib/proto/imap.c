@@ -1459,3 +1459,109 @@ mailconn__imap_mechanism(const struct mailconn__imap *e)
 		return "LOGIN";
 	return mailconn__mech_name(e->mech);
 }
+
+/* ---- the engine table (engine.h) -------------------------------------- */
+
+static void *
+ops_new(const struct mailconn__engine_params *p)
+{
+	return mailconn__imap_new(p);
+}
+
+static void
+ops_free(void *e)
+{
+	mailconn__imap_free(e);
+}
+
+static enum mailconn__action
+ops_next(void *e)
+{
+	return mailconn__imap_next(e);
+}
+
+static void
+ops_feed(void *e, const char *data, size_t len)
+{
+	mailconn__imap_feed(e, data, len);
+}
+
+static void
+ops_eof(void *e)
+{
+	mailconn__imap_eof(e);
+}
+
+static size_t
+ops_output(void *e, const char **data)
+{
+	return mailconn__imap_output(e, data);
+}
+
+static void
+ops_output_done(void *e, size_t n)
+{
+	mailconn__imap_output_done(e, n);
+}
+
+static void
+ops_tls_started(void *e, const struct mailconn__channel_binding *cb)
+{
+	mailconn__imap_tls_started(e, cb);
+}
+
+static mailconn_stage
+ops_stage(const void *e)
+{
+	return mailconn__imap_stage(e);
+}
+
+static const struct mailconn__failure *
+ops_failure(const void *e)
+{
+	return mailconn__imap_failure(e);
+}
+
+static const char *
+ops_capabilities(const void *e)
+{
+	return mailconn__imap_capabilities(e);
+}
+
+static const char *
+ops_mechanism(const void *e)
+{
+	return mailconn__imap_mechanism(e);
+}
+
+/* IMAP never waits for the session's go-ahead. */
+static int
+ops_held(const void *e)
+{
+	(void)e;
+	return 0;
+}
+
+static void
+ops_release(void *e)
+{
+	(void)e;
+}
+
+const struct mailconn__engine_ops mailconn__imap_engine = {
+	.protocol = MAILCONN_PROTOCOL_IMAP,
+	.new = ops_new,
+	.free = ops_free,
+	.next = ops_next,
+	.feed = ops_feed,
+	.eof = ops_eof,
+	.output = ops_output,
+	.output_done = ops_output_done,
+	.tls_started = ops_tls_started,
+	.stage = ops_stage,
+	.failure = ops_failure,
+	.capabilities = ops_capabilities,
+	.mechanism = ops_mechanism,
+	.held = ops_held,
+	.release = ops_release,
+};
