@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/scrub.h"
 #include "proto/b64.h"
-#include "proto/classify.h"
+#include "proto/outcome.h"
+#include "proto/pingpong.h"
 #include "proto/sasl.h"
 
 /* Commands we build: a LOGIN with two literals or a long OAuth2 token. */
@@ -23,8 +23,6 @@
 /* RFC 7888: LITERAL- allows non-synchronising literals up to 4096 bytes. */
 #define IMAP_LITERAL_MINUS_MAX 4096
 #define IMAP_MAX_BINDING 256
-/* Room for a line whose echoed secrets were replaced by "[redacted]". */
-#define IMAP_MAX_SCRUBBED (2 * MAILCONN__MAX_REPLY)
 /* LOGIN has two arguments, so at most two synchronising literals. */
 #define IMAP_MAX_SYNC_LITERALS 2
 
@@ -50,18 +48,12 @@ struct mailconn__imap {
 	int tls_active;
 	int secret_sent;             /* from now on, scrub echoes of secrets */
 
-	/* Input: `in` never holds more than one maximal line and its CRLF,
-	 * so a line without an end fails instead of growing memory. */
-	struct mailconn__buf in;
-	size_t scanned;              /* bytes of `in` searched for LF */
+	struct mailconn__pp pp;      /* framing, transcript, failure record */
 	size_t feed_rest;            /* bytes of the current feed not in `in` */
 	size_t lit_left;             /* server literal bytes still to skip */
 	size_t resp_total;           /* bytes of the response being continued */
 	int resp_continues;          /* next line continues after a literal */
 
-	struct mailconn__buf line;   /* the current line, NUL-terminated */
-	struct mailconn__buf scrub;  /* a line or reply with secrets removed */
-	struct mailconn__scrub secrets; /* the password or token, raw and base64 */
 	struct mailconn__buf out;
 	struct mailconn__buf caps;   /* valid atoms, space-separated */
 	int caps_known;
@@ -91,8 +83,6 @@ struct mailconn__imap {
 	unsigned char cb_data[IMAP_MAX_BINDING];
 	size_t cb_len;
 	int have_cb;
-
-	struct mailconn__failure fail;
 };
 
 /* ---- Small helpers ---------------------------------------------------- */
@@ -174,30 +164,17 @@ engine_secret(const struct mailconn__imap *e)
 	return e->p.password ? e->p.password : "";
 }
 
-/* Server text may echo the secret back (some servers quote the failed
- * command, base64 and all): replace it before anyone can see it. Text that
- * would outgrow `dst` is cut, like every kept reply. */
-static void
-scrub_into(const struct mailconn__imap *e, const char *s, size_t n,
-           struct mailconn__buf *dst)
-{
-	mailconn__buf_clear(dst);
-	(void)mailconn__scrub_apply(&e->secrets, s, n, dst);
-}
-
 static void
 report(struct mailconn__imap *e, mailconn_direction dir, const char *s,
        size_t n)
 {
-	if (e->p.on_line)
-		e->p.on_line(e->p.line_userdata, dir, s, n);
+	mailconn__pp_report(&e->pp, dir, s, n);
 }
 
 static mailconn_error
 stage_outcome(const struct mailconn__imap *e)
 {
-	return e->stage == MAILCONN_STAGE_IMAP_LOGIN ? MAILCONN_IMAP_VALIDATION
-	                                              : MAILCONN_IMAP_SETTINGS;
+	return mailconn__stage_outcome(MAILCONN_PROTOCOL_IMAP, e->stage);
 }
 
 /* Forget everything that might hold a secret or be acted on later. */
@@ -205,7 +182,7 @@ static void
 drop_pending(struct mailconn__imap *e)
 {
 	mailconn__buf_clear(&e->out);
-	mailconn__buf_clear(&e->in);
+	mailconn__pp_drop_input(&e->pp);
 	mailconn__buf_clear(&e->pend);
 	mailconn__buf_clear(&e->ir);
 	mailconn__buf_clear(&e->sasl_in);
@@ -213,7 +190,6 @@ drop_pending(struct mailconn__imap *e)
 	e->ir_pending = 0;
 	e->pend_chunks = e->pend_next = 0;
 	e->lit_left = 0;
-	e->scanned = 0;
 	if (e->sasl) {
 		mailconn__sasl_free(e->sasl);
 		e->sasl = NULL;
@@ -229,40 +205,14 @@ static void
 fail(struct mailconn__imap *e, mailconn_error outcome, mailconn_cause cause,
      const char *reply, size_t reply_len, const char *fmt, ...)
 {
-	struct mailconn__failure *f = &e->fail;
-
 	if (e->st == ST_FAILED)
 		return;
-	f->stage = e->stage;
-	f->step = e->step;
-	f->outcome = outcome;
-	f->cause = cause;
-	f->provider = NULL;
-
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	mailconn__pp_record(&e->pp, e->stage, e->step, outcome, cause, reply,
+	                    reply_len, fmt, ap);
 	va_end(ap);
-
-	f->reply[0] = '\0';
-	if (reply && reply_len) {
-		scrub_into(e, reply, reply_len, &e->scrub);
-		size_t n = e->scrub.len;
-		if (n > sizeof(f->reply) - 1) {
-			/* Cut before a UTF-8 sequence, not inside one. */
-			n = sizeof(f->reply) - 1;
-			for (int k = 0; k < 3 && n > 0 &&
-			     ((unsigned char)e->scrub.data[n] & 0xC0) == 0x80; k++)
-				n--;
-		}
-		for (size_t i = 0; i < n; i++) {
-			char c = e->scrub.data[i];
-			/* A NUL would hide the rest of the reply. */
-			f->reply[i] = c ? c : '?';
-		}
-		f->reply[n] = '\0';
-		mailconn__buf_clear(&e->scrub);
-	}
+	e->pp.failure.provider = NULL;
 	drop_pending(e);
 	e->st = ST_FAILED;
 }
@@ -296,21 +246,11 @@ fail_refusal(struct mailconn__imap *e, enum mailconn__step step,
 {
 	build_reply(e, last, last_len);
 
-	struct mailconn__classify_input in;
-	memset(&in, 0, sizeof(in));
-	in.protocol = MAILCONN_PROTOCOL_IMAP;
-	in.step = step;
-	in.reply = e->tmp.data ? e->tmp.data : "";
-	in.reply_len = e->tmp.len;
-	in.host = e->p.host;
-	in.tls_active = e->tls_active;
-	in.mechanism = e->mech != MAILCONN__MECH_NONE || e->use_login_cmd
-	               ? mailconn__imap_mechanism(e) : NULL;
-	in.other_protocol_auth_ok = -1;
-
 	struct mailconn__classification c;
-	memset(&c, 0, sizeof(c));
-	mailconn__classify(&in, &c);
+	mailconn__pp_judge(&e->pp, MAILCONN_PROTOCOL_IMAP, step, e->tmp.data,
+	                   e->tmp.len, e->tls_active,
+	                   e->mech != MAILCONN__MECH_NONE || e->use_login_cmd
+	                   ? mailconn__imap_mechanism(e) : NULL, &c);
 
 	mailconn_error outcome = fb_outcome;
 	mailconn_cause cause = fb_cause;
@@ -321,8 +261,8 @@ fail_refusal(struct mailconn__imap *e, enum mailconn__step step,
 	}
 	e->step = step;
 	fail(e, outcome, cause, e->tmp.data, e->tmp.len, "%s", what);
-	e->fail.provider = c.provider;
-	e->fail.step = step;
+	e->pp.failure.provider = c.provider;
+	e->pp.failure.step = step;
 	mailconn__buf_clear(&e->tmp);
 }
 
@@ -1040,10 +980,10 @@ handle_continuation(struct mailconn__imap *e, const char *l, size_t n)
 static int
 injection_check(struct mailconn__imap *e, const char *l, size_t n)
 {
-	if (e->in.len == 0 && e->feed_rest == 0)
+	if (e->pp.in.len == 0 && e->feed_rest == 0)
 		return 0;
-	size_t extra = e->in.len + e->feed_rest;
-	mailconn__buf_clear(&e->in);
+	size_t extra = e->pp.in.len + e->feed_rest;
+	mailconn__pp_drop_input(&e->pp);
 	fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_STARTTLS_INJECTION, l,
 	     n, "%zu byte(s) arrived after the STARTTLS reply and before the "
 	     "TLS handshake (response injection); discarded unread", extra);
@@ -1157,10 +1097,7 @@ handle_tagged(struct mailconn__imap *e, const char *l, size_t n)
 static void
 process_line(struct mailconn__imap *e, const char *l, size_t n)
 {
-	scrub_into(e, l, n, &e->scrub);
-	report(e, MAILCONN_DIR_RECEIVED, e->scrub.data ? e->scrub.data : "",
-	       e->scrub.len);
-	mailconn__buf_clear(&e->scrub);
+	mailconn__pp_report_received(&e->pp, l, n);
 
 	if (e->resp_continues) {
 		/* The rest of a response interrupted by a literal. */
@@ -1193,48 +1130,35 @@ drain_lines(struct mailconn__imap *e)
 {
 	while (active(e)) {
 		if (e->lit_left) {
-			size_t skip = e->lit_left < e->in.len ? e->lit_left
-			                                      : e->in.len;
-			mailconn__buf_consume(&e->in, skip);
+			size_t skip = e->lit_left < e->pp.in.len ? e->lit_left
+			                                      : e->pp.in.len;
+			mailconn__buf_consume(&e->pp.in, skip);
 			e->lit_left -= skip;
-			e->scanned = 0;
+			e->pp.scanned = 0;
 			if (e->lit_left)
 				return;
 			continue;
 		}
-		size_t end = SIZE_MAX;
-		size_t i = e->scanned;
-		while (i < e->in.len) {
-			const char *lf = memchr(e->in.data + i, '\n', e->in.len - i);
-			if (!lf)
-				break;
-			size_t at = (size_t)(lf - e->in.data);
-			if (at > 0 && e->in.data[at - 1] == '\r') {
-				end = at - 1;
-				break;
-			}
-			i = at + 1;
-		}
-		if (end == SIZE_MAX) {
-			e->scanned = e->in.len;
+		const char *l;
+		size_t n;
+		switch (mailconn__pp_next_line(&e->pp, 0, &l, &n)) {
+		case MAILCONN__PP_LINE:
+			process_line(e, l, n);
+			break;
+		case MAILCONN__PP_TOO_LONG:
 			/* The start of the line is kept as the reply: it
 			 * often shows what really answered (HTTP, TLS...). */
-			if (e->in.len >= e->in.limit)
-				fail(e, stage_outcome(e), MAILCONN_CAUSE_LINE_TOO_LONG,
-				     e->in.data, e->in.len < 256 ? e->in.len : 256,
-				     "server sent a line longer than %d bytes",
-				     MAILCONN__MAX_LINE);
+			fail(e, stage_outcome(e), MAILCONN_CAUSE_LINE_TOO_LONG,
+			     e->pp.in.data, e->pp.in.len < 256 ? e->pp.in.len : 256,
+			     "server sent a line longer than %d bytes",
+			     MAILCONN__MAX_LINE);
 			return;
-		}
-		mailconn__buf_clear(&e->line);
-		if (mailconn__buf_append(&e->line, e->in.data, end)) {
+		case MAILCONN__PP_NOMEM:
 			fail_nomem(e);
 			return;
+		default:
+			return;
 		}
-		mailconn__buf_consume(&e->in, end + 2);
-		e->scanned = 0;
-		process_line(e, e->line.data, e->line.len);
-		mailconn__buf_clear(&e->line);
 	}
 }
 
@@ -1254,9 +1178,6 @@ mailconn__imap_new(const struct mailconn__engine_params *p)
 	e->step = MAILCONN__STEP_GREETING;
 	/* Implicit mode: the driver did TLS before the first byte. */
 	e->tls_active = p->tls_mode == MAILCONN__TLS_IMPLICIT;
-	mailconn__buf_init(&e->in, MAILCONN__MAX_LINE + 2);
-	mailconn__buf_init(&e->line, MAILCONN__MAX_LINE);
-	mailconn__buf_init(&e->scrub, IMAP_MAX_SCRUBBED);
 	mailconn__buf_init(&e->out, IMAP_MAX_OUTPUT);
 	mailconn__buf_init(&e->caps, MAILCONN__MAX_LINE);
 	mailconn__buf_init(&e->kept, MAILCONN__MAX_REPLY);
@@ -1265,9 +1186,7 @@ mailconn__imap_new(const struct mailconn__engine_params *p)
 	mailconn__buf_init(&e->pend, IMAP_MAX_OUTPUT);
 	mailconn__buf_init(&e->sasl_in, MAILCONN__MAX_LINE);
 	mailconn__buf_init(&e->sasl_out, IMAP_MAX_OUTPUT);
-	mailconn__scrub_init(&e->secrets);
-	if (mailconn__scrub_add(&e->secrets, p->password) ||
-	    mailconn__scrub_add(&e->secrets, p->oauth2_token)) {
+	if (mailconn__pp_init(&e->pp, p)) {
 		mailconn__imap_free(e);
 		return NULL;
 	}
@@ -1281,10 +1200,7 @@ mailconn__imap_free(struct mailconn__imap *e)
 		return;
 	if (e->sasl)
 		mailconn__sasl_free(e->sasl);
-	mailconn__buf_free(&e->in);
-	mailconn__buf_free(&e->line);
-	mailconn__buf_free(&e->scrub);
-	mailconn__scrub_free(&e->secrets);
+	mailconn__pp_free(&e->pp);
 	mailconn__buf_free(&e->out);
 	mailconn__buf_free(&e->caps);
 	mailconn__buf_free(&e->kept);
@@ -1332,17 +1248,17 @@ mailconn__imap_feed(struct mailconn__imap *e, const char *data, size_t len)
 		return;
 	}
 	while (len && active(e)) {
-		if (e->lit_left && e->in.len == 0) {
+		if (e->lit_left && e->pp.in.len == 0) {
 			size_t skip = e->lit_left < len ? e->lit_left : len;
 			data += skip;
 			len -= skip;
 			e->lit_left -= skip;
 			continue;
 		}
-		size_t take = e->in.limit - e->in.len;
+		size_t take = e->pp.in.limit - e->pp.in.len;
 		if (take > len)
 			take = len;
-		if (mailconn__buf_append(&e->in, data, take)) {
+		if (take && mailconn__pp_take(&e->pp, data, take) != take) {
 			fail_nomem(e);
 			break;
 		}
@@ -1359,7 +1275,7 @@ mailconn__imap_eof(struct mailconn__imap *e)
 {
 	if (!e || e->st == ST_FAILED || e->st == ST_DONE)
 		return;
-	const char *partial = e->in.len ? " (in the middle of a line)" : "";
+	const char *partial = e->pp.in.len ? " (in the middle of a line)" : "";
 	if (!e->greeted) {
 		fail(e, MAILCONN_IMAP_SETTINGS, MAILCONN_CAUSE_CONNECTION_CLOSED,
 		     NULL, 0, "server closed the connection before sending a "
@@ -1401,7 +1317,7 @@ mailconn__imap_tls_started(struct mailconn__imap *e,
 	if (!e || e->st == ST_FAILED || e->st == ST_DONE)
 		return;
 	int implicit_start = e->p.tls_mode == MAILCONN__TLS_IMPLICIT &&
-	                     e->st == ST_GREETING && e->in.len == 0;
+	                     e->st == ST_GREETING && e->pp.in.len == 0;
 	if (e->st != ST_TLS_WAIT && !implicit_start) {
 		fail(e, stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR, NULL, 0,
 		     "TLS started where the IMAP exchange did not ask for it");
@@ -1422,12 +1338,11 @@ mailconn__imap_tls_started(struct mailconn__imap *e,
 	/* RFC 3501 6.2.1 / RFC 2595 3.1: forget all that came in plaintext. */
 	mailconn__buf_clear(&e->caps);
 	mailconn__buf_clear(&e->kept);
-	mailconn__buf_clear(&e->in);
+	mailconn__pp_drop_input(&e->pp);
 	e->caps_known = 0;
 	e->caps_fresh = 0;
 	e->lit_left = 0;
 	e->resp_continues = 0;
-	e->scanned = 0;
 	e->st = ST_CAPABILITY;
 	advance(e);
 }
@@ -1441,7 +1356,7 @@ mailconn__imap_stage(const struct mailconn__imap *e)
 const struct mailconn__failure *
 mailconn__imap_failure(const struct mailconn__imap *e)
 {
-	return e ? &e->fail : NULL;
+	return e ? &e->pp.failure : NULL;
 }
 
 const char *

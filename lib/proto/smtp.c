@@ -12,10 +12,10 @@
 #include <strings.h>
 
 #include "core/buf.h"
-#include "core/scrub.h"
 #include "proto/b64.h"
-#include "proto/classify.h"
 #include "proto/message.h"
+#include "proto/outcome.h"
+#include "proto/pingpong.h"
 #include "proto/sasl.h"
 
 /* Bound on one decoded SASL exchange message (tokens can be kilobytes). */
@@ -56,7 +56,7 @@ struct mailconn__smtp {
 	char *cb_type;
 	unsigned char *cb_data;
 
-	struct mailconn__buf line;   /* partial received line */
+	struct mailconn__pp pp;      /* framing, transcript, failure record */
 	struct mailconn__buf reply;  /* lines of the reply being read */
 	int reply_code;
 	int reply_lines;
@@ -79,15 +79,9 @@ struct mailconn__smtp {
 	int has_starttls, has_pipelining, has_smtputf8, has_8bitmime;
 	int has_auth;
 
-	/* Secrets to strip from server text: servers quote failed commands. */
-	struct mailconn__scrub secrets;
-	struct mailconn__buf scrubbed;
-
 	enum mailconn__mech mech;
 	struct mailconn__sasl *sasl;
 	char sasl_note[256];         /* OAuth error JSON, SCRAM e= text */
-
-	struct mailconn__failure failure;
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -95,8 +89,7 @@ struct mailconn__smtp {
 static mailconn_error
 stage_outcome(const struct mailconn__smtp *e)
 {
-	return e->stage == MAILCONN_STAGE_TEST_SEND ? MAILCONN_TEST_SEND
-	                                            : MAILCONN_SMTP_SETTINGS;
+	return mailconn__stage_outcome(MAILCONN_PROTOCOL_SMTP, e->stage);
 }
 
 static enum mailconn__step
@@ -148,24 +141,12 @@ fail(struct mailconn__smtp *e, mailconn_error outcome, mailconn_cause cause,
 {
 	if (e->rs == RS_FAILED || e->rs == RS_DONE)
 		return;
-	struct mailconn__failure *f = &e->failure;
-	f->stage = e->stage;
-	f->step = current_step(e);
-	f->outcome = outcome;
-	f->cause = cause;
+	struct mailconn__failure *f = &e->pp.failure;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	mailconn__pp_record(&e->pp, e->stage, current_step(e), outcome, cause,
+	                    e->reply.data, e->reply.len, fmt, ap);
 	va_end(ap);
-	mailconn__buf_clear(&e->scrubbed);
-	mailconn__scrub_apply(&e->secrets, e->reply.data ? e->reply.data : "",
-	                      e->reply.len, &e->scrubbed);
-	size_t n = e->scrubbed.len < sizeof(f->reply) - 1 ? e->scrubbed.len
-	                                                  : sizeof(f->reply) - 1;
-	for (size_t i = 0; i < n; i++)
-		f->reply[i] = e->scrubbed.data[i] ? e->scrubbed.data[i] : '?';
-	f->reply[n] = '\0';
-	mailconn__buf_clear(&e->scrubbed);
 	if (!f->provider)
 		f->provider = mailconn__provider_from_host(e->p.host);
 	e->rs = RS_FAILED;
@@ -185,8 +166,7 @@ static void
 report(struct mailconn__smtp *e, mailconn_direction dir, const char *line,
        size_t len)
 {
-	if (e->p.on_line)
-		e->p.on_line(e->p.line_userdata, dir, line, len);
+	mailconn__pp_report(&e->pp, dir, line, len);
 }
 
 static void
@@ -289,19 +269,10 @@ static void
 fail_refusal(struct mailconn__smtp *e, enum mailconn__step step, int code,
              const char *what)
 {
-	struct mailconn__classify_input in = {
-		.protocol = MAILCONN_PROTOCOL_SMTP,
-		.step = step,
-		.reply = e->reply.data ? e->reply.data : "",
-		.reply_len = e->reply.len,
-		.host = e->p.host,
-		.tls_active = e->tls_active,
-		.mechanism = e->mech ? mailconn__mech_name(e->mech) : NULL,
-		.other_protocol_auth_ok = -1,
-	};
-	struct mailconn__classification c = { MAILCONN_OK, MAILCONN_CAUSE_NONE,
-	                                      NULL };
-	mailconn__classify(&in, &c);
+	struct mailconn__classification c;
+	mailconn__pp_judge(&e->pp, MAILCONN_PROTOCOL_SMTP, step, e->reply.data,
+	                   e->reply.len, e->tls_active,
+	                   e->mech ? mailconn__mech_name(e->mech) : NULL, &c);
 
 	if (c.outcome == MAILCONN_OK) {
 		/* The classifier saw no error in a reply we know is a
@@ -335,7 +306,7 @@ fail_refusal(struct mailconn__smtp *e, enum mailconn__step step, int code,
 			break;
 		}
 	}
-	e->failure.provider = c.provider;
+	e->pp.failure.provider = c.provider;
 	if (e->sasl_note[0])
 		fail(e, c.outcome, c.cause, "%s refused (%d); %s", what, code,
 		     e->sasl_note);
@@ -669,8 +640,8 @@ begin_send(struct mailconn__smtp *e)
 		     "the address is not ASCII and the server does not offer "
 		     "SMTPUTF8 (RFC 6531)");
 		/* Decided by what EHLO lacked, not by the 235 just read. */
-		e->failure.step = MAILCONN__STEP_MAIL_FROM;
-		e->failure.reply[0] = '\0';
+		e->pp.failure.step = MAILCONN__STEP_MAIL_FROM;
+		e->pp.failure.reply[0] = '\0';
 		return;
 	}
 	/* RFC 6152: declare an 8-bit body when the server lets us. */
@@ -883,20 +854,13 @@ mailconn__smtp_new(const struct mailconn__engine_params *p)
 	e->stage = MAILCONN_STAGE_SMTP_CONNECT;
 	e->rs = RS_RUN;
 	e->tls_active = p->tls_mode == MAILCONN__TLS_IMPLICIT;
-	/* A line may hold MAX_LINE bytes plus the CR before the LF. */
-	mailconn__buf_init(&e->line, MAILCONN__MAX_LINE + 1);
 	mailconn__buf_init(&e->reply, MAILCONN__MAX_REPLY - 1);
 	size_t extra = (p->message ? strlen(p->message) : 0) +
 	               (p->oauth2_token ? strlen(p->oauth2_token) : 0);
 	mailconn__buf_init(&e->out, 2 * extra + 4 * SASL_BUF_LIMIT);
 	mailconn__buf_init(&e->caps, MAILCONN__MAX_REPLY);
 	mailconn__buf_init(&e->mechs, MAILCONN__MAX_REPLY);
-	/* A needle has at least 3 bytes and "[redacted]" 10, so scrubbing
-	 * grows text at most 10/3 times: four replies' worth is enough. */
-	mailconn__buf_init(&e->scrubbed, 4 * MAILCONN__MAX_REPLY);
-	mailconn__scrub_init(&e->secrets);
-	if (mailconn__scrub_add(&e->secrets, p->password) ||
-	    mailconn__scrub_add(&e->secrets, p->oauth2_token)) {
+	if (mailconn__pp_init(&e->pp, p)) {
 		mailconn__smtp_free(e);
 		return NULL;
 	}
@@ -910,13 +874,11 @@ mailconn__smtp_free(struct mailconn__smtp *e)
 	if (!e)
 		return;
 	drop_sasl(e);
-	mailconn__buf_free(&e->line);
 	mailconn__buf_free(&e->reply);
 	mailconn__buf_free(&e->out);
 	mailconn__buf_free(&e->caps);
 	mailconn__buf_free(&e->mechs);
-	mailconn__buf_free(&e->scrubbed);
-	mailconn__scrub_free(&e->secrets);
+	mailconn__pp_free(&e->pp);
 	free(e->cb_type);
 	if (e->cb_data) {
 		mailconn__wipe(e->cb_data, e->cb.len);
@@ -947,33 +909,36 @@ mailconn__smtp_feed(struct mailconn__smtp *e, const char *data, size_t len)
 		e->got_input = 1;
 	/* While held nothing is outstanding, so any line is unsolicited and
 	 * fails as such in handle_line. */
-	while (len > 0 && (e->rs == RS_RUN || e->rs == RS_HELD)) {
-		const char *nl = memchr(data, '\n', len);
-		size_t n = nl ? (size_t)(nl - data) : len;
-		if (mailconn__buf_append(&e->line, data, n)) {
+	while (e->rs == RS_RUN || e->rs == RS_HELD) {
+		size_t take = mailconn__pp_take(&e->pp, data, len);
+		data += take;
+		len -= take;
+		const char *l;
+		size_t n;
+		enum mailconn__pp_line got = mailconn__pp_next_line(&e->pp, 1,
+		                                                    &l, &n);
+		if (got == MAILCONN__PP_MORE && len == 0)
+			break;
+		if (got == MAILCONN__PP_TOO_LONG || got == MAILCONN__PP_MORE) {
+			/* MORE with bytes left over: `in` could not take them. */
 			fail(e, stage_outcome(e), MAILCONN_CAUSE_LINE_TOO_LONG,
 			     "the server sent a line longer than %d bytes",
 			     MAILCONN__MAX_LINE);
 			return;
 		}
-		if (!nl)
-			return;
-		data += n + 1;
-		len -= n + 1;
-		if (e->line.len == 0 || e->line.data[e->line.len - 1] != '\r') {
+		if (got == MAILCONN__PP_BARE_LF) {
 			fail(e, stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR,
 			     "the server ended a line without CRLF");
 			return;
 		}
-		size_t ll = e->line.len - 1;
-		mailconn__buf_clear(&e->scrubbed);
-		mailconn__scrub_apply(&e->secrets, e->line.data, ll, &e->scrubbed);
-		report(e, MAILCONN_DIR_RECEIVED,
-		       e->scrubbed.data ? e->scrubbed.data : "", e->scrubbed.len);
-		mailconn__buf_clear(&e->scrubbed);
-		handle_line(e, e->line.data, ll);
-		mailconn__buf_clear(&e->line);
+		if (got == MAILCONN__PP_NOMEM) {
+			fail_nomem(e);
+			return;
+		}
+		mailconn__pp_report_received(&e->pp, l, n);
+		handle_line(e, l, n);
 	}
+	len += e->pp.in.len;
 	/* RFC 3207 section 4.2 attack: bytes that came with, or after, the
 	 * 220 to STARTTLS were not protected and must never be acted on. */
 	if (len > 0 && e->rs == RS_TLS_WAIT) {
@@ -981,7 +946,7 @@ mailconn__smtp_feed(struct mailconn__smtp *e, const char *data, size_t len)
 		     MAILCONN_CAUSE_STARTTLS_INJECTION,
 		     "%zu byte(s) arrived after the STARTTLS reply, before "
 		     "the TLS handshake: possible injection attack", len);
-		e->failure.step = MAILCONN__STEP_STARTTLS;
+		e->pp.failure.step = MAILCONN__STEP_STARTTLS;
 	}
 }
 
@@ -1081,7 +1046,7 @@ mailconn__smtp_stage(const struct mailconn__smtp *e)
 const struct mailconn__failure *
 mailconn__smtp_failure(const struct mailconn__smtp *e)
 {
-	return &e->failure;
+	return &e->pp.failure;
 }
 
 const char *
