@@ -8,6 +8,10 @@
 
 #include <string.h>
 
+#include "core/text.h"
+#include "proto/sasl.h"
+#include "proto/sniff.h"
+
 /* ---- Providers -------------------------------------------------------- */
 
 #define MAX_DOMAINS 10
@@ -92,29 +96,11 @@ provider_by_id(const char *id)
 	return NULL;
 }
 
-static unsigned char
-lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
 static int
 is_alnum(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
 	       (c >= 'A' && c <= 'Z');
-}
-
-/* ASCII case-insensitive: does p[0..n) equal word? */
-static int
-ci_equal(const char *p, size_t n, const char *word)
-{
-	if (n != strlen(word))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (lower((unsigned char)p[i]) != lower((unsigned char)word[i]))
-			return 0;
-	return 1;
 }
 
 const char *
@@ -140,7 +126,7 @@ mailconn__provider_from_host(const char *host)
 			/* Whole labels only: "notgmail.com" is not Gmail. */
 			if (k < n && host[n - k - 1] != '.')
 				continue;
-			if (ci_equal(host + n - k, k, dom))
+			if (mailconn__ascii_ieq(host + n - k, k, dom))
 				return providers[i].id;
 		}
 	}
@@ -160,15 +146,6 @@ mailconn__provider_display_name(const char *provider)
 
 enum imap_status { ST_NONE = 0, ST_OK, ST_NO, ST_BAD, ST_BYE, ST_PREAUTH };
 
-/* What the first line looks like, to spot a port speaking something else. */
-enum first_line {
-	FIRST_OTHER = 0,
-	FIRST_IMAP,     /* "* ..." */
-	FIRST_SMTP,     /* "220 ..." */
-	FIRST_ALIEN,    /* POP3, HTTP, SSH */
-	FIRST_TLS       /* a TLS record where text was expected */
-};
-
 #define MAX_CODES 16
 #define CODE_LEN 32
 
@@ -183,7 +160,7 @@ struct view {
 	int esc[3];                /* first enhanced code; esc[0] -1: none */
 	int ehlo_auth_listed, ehlo_usable_mech, ehlo_starttls;
 	/* Both */
-	enum first_line first;
+	enum mailconn__wire first; /* what the first line looks like */
 	/*
 	 * Every line's text, joined by one space: ASCII lower-cased, control
 	 * bytes (NUL included) and hyphens made spaces, runs of blanks
@@ -202,7 +179,7 @@ text_add(struct view *v, const char *p, size_t n)
 		if (c < 0x20 || c == 0x7f || c == '-')
 			c = ' ';
 		else
-			c = lower(c);
+			c = mailconn__ascii_lower(c);
 		if (c == ' ' &&
 		    (v->text_len == 0 || v->text[v->text_len - 1] == ' '))
 			continue;
@@ -260,38 +237,6 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* The login mechanisms sasl.c and IMAP LOGIN can use. */
-static int
-mechanism_usable(const char *p, size_t n)
-{
-	static const char *const usable[] = {
-		"PLAIN", "LOGIN", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS",
-		"XOAUTH2", "OAUTHBEARER",
-	};
-	for (size_t i = 0; i < sizeof usable / sizeof usable[0]; i++)
-		if (ci_equal(p, n, usable[i]))
-			return 1;
-	return 0;
-}
-
-static enum first_line
-sniff(const char *p, size_t n)
-{
-	if (n >= 2 && (p[0] == 0x16 || p[0] == 0x15) && p[1] == 0x03)
-		return FIRST_TLS;
-	if (n >= 1 && p[0] == '*' && (n == 1 || is_blank(p[1])))
-		return FIRST_IMAP;
-	if (n >= 3 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) &&
-	    (n == 3 || p[3] == ' ' || p[3] == '-'))
-		return FIRST_SMTP;
-	if ((n >= 3 && ci_equal(p, 3, "+OK")) ||
-	    (n >= 4 && ci_equal(p, 4, "-ERR")) ||
-	    (n >= 5 && ci_equal(p, 5, "HTTP/")) ||
-	    (n >= 4 && ci_equal(p, 4, "SSH-")))
-		return FIRST_ALIEN;
-	return FIRST_OTHER;
-}
-
 static void
 imap_capability(struct view *v, const char *p, size_t n)
 {
@@ -302,13 +247,13 @@ imap_capability(struct view *v, const char *p, size_t n)
 			e++;
 		const char *a = p + i;
 		size_t an = e - i;
-		if (ci_equal(a, an, "IMAP4rev1") ||
-		    ci_equal(a, an, "IMAP4rev2"))
+		if (mailconn__ascii_ieq(a, an, "IMAP4rev1") ||
+		    mailconn__ascii_ieq(a, an, "IMAP4rev2"))
 			v->cap_rev1 = 1;
-		else if (ci_equal(a, an, "LOGINDISABLED"))
+		else if (mailconn__ascii_ieq(a, an, "LOGINDISABLED"))
 			v->cap_logindisabled = 1;
-		else if (an > 5 && ci_equal(a, 5, "AUTH=") &&
-		         mechanism_usable(a + 5, an - 5))
+		else if (an > 5 && mailconn__ascii_ieq(a, 5, "AUTH=") &&
+		         mailconn__mech_usable(a + 5, an - 5))
 			v->cap_usable_auth = 1;
 		if (e < n && p[e] == ']')
 			break;
@@ -319,15 +264,15 @@ imap_capability(struct view *v, const char *p, size_t n)
 static enum imap_status
 imap_status_word(const char *p, size_t n)
 {
-	if (ci_equal(p, n, "OK"))
+	if (mailconn__ascii_ieq(p, n, "OK"))
 		return ST_OK;
-	if (ci_equal(p, n, "NO"))
+	if (mailconn__ascii_ieq(p, n, "NO"))
 		return ST_NO;
-	if (ci_equal(p, n, "BAD"))
+	if (mailconn__ascii_ieq(p, n, "BAD"))
 		return ST_BAD;
-	if (ci_equal(p, n, "BYE"))
+	if (mailconn__ascii_ieq(p, n, "BYE"))
 		return ST_BYE;
-	if (ci_equal(p, n, "PREAUTH"))
+	if (mailconn__ascii_ieq(p, n, "PREAUTH"))
 		return ST_PREAUTH;
 	return ST_NONE;
 }
@@ -343,7 +288,7 @@ imap_code(struct view *v, const char *p, size_t n, size_t i)
 	while (i < n && !is_blank(p[i]) && p[i] != ']')
 		i++;
 	size_t an = i - s;
-	if (ci_equal(p + s, an, "CAPABILITY")) {
+	if (mailconn__ascii_ieq(p + s, an, "CAPABILITY")) {
 		imap_capability(v, p + i, n - i);
 		return;
 	}
@@ -377,7 +322,7 @@ imap_line(struct view *v, struct imap_acc *acc, const char *p, size_t n)
 		return; /* text only */
 	size_t s = skip_blanks(p, n, e);
 	size_t se = token_end(p, n, s);
-	if (untagged && ci_equal(p + s, se - s, "CAPABILITY")) {
+	if (untagged && mailconn__ascii_ieq(p + s, se - s, "CAPABILITY")) {
 		imap_capability(v, p + se, n - se);
 		return;
 	}
@@ -426,11 +371,11 @@ smtp_ehlo_keyword(struct view *v, const char *p, size_t n)
 	size_t e = 0;
 	while (e < n && !is_blank(p[e]) && p[e] != '=')
 		e++;
-	if (ci_equal(p, e, "STARTTLS")) {
+	if (mailconn__ascii_ieq(p, e, "STARTTLS")) {
 		v->ehlo_starttls = 1;
 		return;
 	}
-	if (!ci_equal(p, e, "AUTH"))
+	if (!mailconn__ascii_ieq(p, e, "AUTH"))
 		return;
 	v->ehlo_auth_listed = 1;
 	/* "AUTH PLAIN LOGIN", or the old "AUTH=PLAIN LOGIN" form. */
@@ -439,7 +384,7 @@ smtp_ehlo_keyword(struct view *v, const char *p, size_t n)
 		size_t s = i;
 		while (i < n && !is_blank(p[i]))
 			i++;
-		if (i > s && mechanism_usable(p + s, i - s))
+		if (i > s && mailconn__mech_usable(p + s, i - s))
 			v->ehlo_usable_mech = 1;
 	}
 }
@@ -492,7 +437,7 @@ read_reply(struct view *v, mailconn_protocol proto, const char *reply,
 			n--;
 		if (n > 0) {
 			if (index == 0)
-				v->first = sniff(line, n);
+				v->first = mailconn__sniff(line, n);
 			if (v->text_len > 0)
 				text_add(v, " ", 1);
 			if (proto == MAILCONN_PROTOCOL_IMAP)
@@ -1044,9 +989,9 @@ is_oauth(const char *mechanism)
 	size_t n = 0;
 	while (n < 32 && mechanism[n])
 		n++;
-	return ci_equal(mechanism, n, "XOAUTH2") ||
-	       ci_equal(mechanism, n, "OAUTHBEARER") ||
-	       ci_equal(mechanism, n, "XOAUTH");
+	return mailconn__ascii_ieq(mechanism, n, "XOAUTH2") ||
+	       mailconn__ascii_ieq(mechanism, n, "OAUTHBEARER") ||
+	       mailconn__ascii_ieq(mechanism, n, "XOAUTH");
 }
 
 void
@@ -1080,11 +1025,12 @@ mailconn__classify(const struct mailconn__classify_input *in,
 	int bare = 0;
 	int imap = proto == MAILCONN_PROTOCOL_IMAP;
 
-	if (step == MAILCONN__STEP_GREETING && v.first == FIRST_TLS) {
+	if (step == MAILCONN__STEP_GREETING && v.first == MAILCONN__WIRE_TLS) {
 		cause = MAILCONN_CAUSE_TLS_MODE_MISMATCH;
 	} else if (step == MAILCONN__STEP_GREETING &&
-	           (v.first == FIRST_ALIEN ||
-	            v.first == (imap ? FIRST_SMTP : FIRST_IMAP))) {
+	           v.first != MAILCONN__WIRE_UNKNOWN &&
+	           v.first != (imap ? MAILCONN__WIRE_IMAP
+	                            : MAILCONN__WIRE_SMTP)) {
 		cause = MAILCONN_CAUSE_WRONG_PROTOCOL;
 	} else if (imap ? imap_success(&v, step, in->tls_active, &cause) :
 	                  smtp_success(&v, step, &cause)) {

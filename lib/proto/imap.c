@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/text.h"
 #include "proto/b64.h"
 #include "proto/outcome.h"
 #include "proto/pingpong.h"
@@ -87,31 +88,6 @@ struct mailconn__imap {
 
 /* ---- Small helpers ---------------------------------------------------- */
 
-static int
-ci_eq(const char *a, size_t an, const char *b)
-{
-	size_t bn = strlen(b);
-	if (an != bn)
-		return 0;
-	for (size_t i = 0; i < an; i++) {
-		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-		if (x >= 'a' && x <= 'z')
-			x = (unsigned char)(x - 'a' + 'A');
-		if (y >= 'a' && y <= 'z')
-			y = (unsigned char)(y - 'a' + 'A');
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
-
-static int
-ci_prefix(const char *a, size_t an, const char *prefix)
-{
-	size_t pn = strlen(prefix);
-	return an >= pn && ci_eq(a, pn, prefix);
-}
-
 /* A cursor over one line; lines may hold NUL bytes, so lengths rule. */
 struct cur {
 	const char *p;
@@ -143,17 +119,6 @@ append_some(struct mailconn__buf *b, const void *p, size_t n)
 		n = room;
 	if (n)
 		(void)mailconn__buf_append(b, p, n);
-}
-
-static size_t
-find(const char *hay, size_t hn, const char *needle, size_t nn)
-{
-	if (nn == 0 || nn > hn)
-		return SIZE_MAX;
-	for (size_t i = 0; i + nn <= hn; i++)
-		if (hay[i] == needle[0] && memcmp(hay + i, needle, nn) == 0)
-			return i;
-	return SIZE_MAX;
 }
 
 static const char *
@@ -324,8 +289,9 @@ set_caps(struct mailconn__imap *e, const char *p, size_t n)
 	while (c.n) {
 		if (!cur_token(&c, &t, &tn) || !atom_valid(t, tn))
 			continue;
-		if (e->secret_sent && find(t, tn, engine_secret(e),
-		                           strlen(engine_secret(e))) != SIZE_MAX)
+		const char *secret = engine_secret(e);
+		if (e->secret_sent &&
+		    mailconn__memfind(t, tn, secret, strlen(secret)) != SIZE_MAX)
 			continue;
 		if (e->caps.len && e->caps.len + 1 + tn > e->caps.limit)
 			break;
@@ -345,7 +311,7 @@ has_cap(const struct mailconn__imap *e, const char *name)
 	size_t tn;
 
 	while (c.n)
-		if (cur_token(&c, &t, &tn) && ci_eq(t, tn, name))
+		if (cur_token(&c, &t, &tn) && mailconn__ascii_ieq(t, tn, name))
 			return 1;
 	return 0;
 }
@@ -360,7 +326,7 @@ auth_offered(struct mailconn__imap *e)
 
 	mailconn__buf_clear(&e->tmp);
 	while (c.n) {
-		if (!cur_token(&c, &t, &tn) || !ci_prefix(t, tn, "AUTH=") ||
+		if (!cur_token(&c, &t, &tn) || !mailconn__ascii_iprefix(t, tn, "AUTH=") ||
 		    tn == 5)
 			continue;
 		if (e->tmp.len)
@@ -701,7 +667,7 @@ handle_greeting(struct mailconn__imap *e, const char *l, size_t n)
 		     "and port (usually 993 or 143)");
 		return;
 	}
-	if (ci_prefix(l, n, "+OK")) {
+	if (mailconn__ascii_iprefix(l, n, "+OK")) {
 		fail(e, MAILCONN_IMAP_SETTINGS, MAILCONN_CAUSE_WRONG_PROTOCOL, l, n,
 		     "this port speaks POP3, not IMAP: check the IMAP host "
 		     "and port (usually 993 or 143)");
@@ -716,15 +682,15 @@ handle_greeting(struct mailconn__imap *e, const char *l, size_t n)
 		     "the server's greeting is not an IMAP greeting");
 		return;
 	}
-	if (ci_eq(t, tn, "OK")) {
+	if (mailconn__ascii_ieq(t, tn, "OK")) {
 		const char *code, *args;
 		size_t code_len, args_len;
 		e->greeted = 1;
 		if (resp_code(c.p, c.n, &code, &code_len, &args, &args_len) &&
-		    ci_eq(code, code_len, "CAPABILITY"))
+		    mailconn__ascii_ieq(code, code_len, "CAPABILITY"))
 			set_caps(e, args, args_len);
 		advance(e);
-	} else if (ci_eq(t, tn, "PREAUTH")) {
+	} else if (mailconn__ascii_ieq(t, tn, "PREAUTH")) {
 		fail(e, MAILCONN_IMAP_VALIDATION,
 		     MAILCONN_CAUSE_UNEXPECTED_PREAUTH, l, n,
 		     e->p.tls_mode == MAILCONN__TLS_STARTTLS
@@ -732,7 +698,7 @@ handle_greeting(struct mailconn__imap *e, const char *l, size_t n)
 		       "be upgraded with STARTTLS first (possible downgrade attack)"
 		     : "server greeted with PREAUTH: the session is already "
 		       "authenticated, so the login cannot be verified");
-	} else if (ci_eq(t, tn, "BYE")) {
+	} else if (mailconn__ascii_ieq(t, tn, "BYE")) {
 		fail_refusal(e, MAILCONN__STEP_GREETING, l, n,
 		             MAILCONN_IMAP_VALIDATION,
 		             MAILCONN_CAUSE_GREETING_REJECTED,
@@ -866,28 +832,28 @@ handle_untagged(struct mailconn__imap *e, const char *l, size_t n)
 	/* "* 3 EXISTS": message data we have no use for. */
 	if (t[0] >= '0' && t[0] <= '9')
 		return;
-	if (ci_eq(t, tn, "CAPABILITY")) {
+	if (mailconn__ascii_ieq(t, tn, "CAPABILITY")) {
 		set_caps(e, c.p, c.n);
 		return;
 	}
-	if (ci_eq(t, tn, "OK")) {
+	if (mailconn__ascii_ieq(t, tn, "OK")) {
 		if (!resp_code(c.p, c.n, &code, &code_len, &args, &args_len))
 			return;
-		if (ci_eq(code, code_len, "CAPABILITY")) {
+		if (mailconn__ascii_ieq(code, code_len, "CAPABILITY")) {
 			set_caps(e, args, args_len);
-		} else if (ci_eq(code, code_len, "ALERT") ||
-		           ci_eq(code, code_len, "WEBALERT")) {
+		} else if (mailconn__ascii_ieq(code, code_len, "ALERT") ||
+		           mailconn__ascii_ieq(code, code_len, "WEBALERT")) {
 			if (e->kept.len)
 				append_some(&e->kept, "\n", 1);
 			append_some(&e->kept, l, n);
 		}
 		return;
 	}
-	if (ci_eq(t, tn, "NO") || ci_eq(t, tn, "BAD") || ci_eq(t, tn, "BYE")) {
+	if (mailconn__ascii_ieq(t, tn, "NO") || mailconn__ascii_ieq(t, tn, "BAD") || mailconn__ascii_ieq(t, tn, "BYE")) {
 		if (e->kept.len)
 			append_some(&e->kept, "\n", 1);
 		append_some(&e->kept, l, n);
-		if (ci_eq(t, tn, "BYE"))
+		if (mailconn__ascii_ieq(t, tn, "BYE"))
 			refused(e, NULL, 0, 1);
 		return;
 	}
@@ -998,7 +964,7 @@ handle_tagged_ok(struct mailconn__imap *e, const char *l, size_t n,
 	size_t code_len, args_len;
 
 	if (resp_code(text, tn, &code, &code_len, &args, &args_len) &&
-	    ci_eq(code, code_len, "CAPABILITY"))
+	    mailconn__ascii_ieq(code, code_len, "CAPABILITY"))
 		set_caps(e, args, args_len);
 
 	switch (e->st) {
@@ -1086,9 +1052,9 @@ handle_tagged(struct mailconn__imap *e, const char *l, size_t n)
 		return;
 	}
 	cur_token(&c, &st, &stn);
-	if (ci_eq(st, stn, "OK"))
+	if (mailconn__ascii_ieq(st, stn, "OK"))
 		handle_tagged_ok(e, l, n, c.p, c.n);
-	else if (ci_eq(st, stn, "NO") || ci_eq(st, stn, "BAD"))
+	else if (mailconn__ascii_ieq(st, stn, "NO") || mailconn__ascii_ieq(st, stn, "BAD"))
 		refused(e, l, n, 0);
 	else
 		protocol_error(e, l, n, "tagged reply is not OK, NO or BAD");
@@ -1375,108 +1341,19 @@ mailconn__imap_mechanism(const struct mailconn__imap *e)
 	return mailconn__mech_name(e->mech);
 }
 
-/* ---- the engine table (engine.h) -------------------------------------- */
-
-static void *
-ops_new(const struct mailconn__engine_params *p)
-{
-	return mailconn__imap_new(p);
-}
-
-static void
-ops_free(void *e)
-{
-	mailconn__imap_free(e);
-}
-
-static enum mailconn__action
-ops_next(void *e)
-{
-	return mailconn__imap_next(e);
-}
-
-static void
-ops_feed(void *e, const char *data, size_t len)
-{
-	mailconn__imap_feed(e, data, len);
-}
-
-static void
-ops_eof(void *e)
-{
-	mailconn__imap_eof(e);
-}
-
-static size_t
-ops_output(void *e, const char **data)
-{
-	return mailconn__imap_output(e, data);
-}
-
-static void
-ops_output_done(void *e, size_t n)
-{
-	mailconn__imap_output_done(e, n);
-}
-
-static void
-ops_tls_started(void *e, const struct mailconn__channel_binding *cb)
-{
-	mailconn__imap_tls_started(e, cb);
-}
-
-static mailconn_stage
-ops_stage(const void *e)
-{
-	return mailconn__imap_stage(e);
-}
-
-static const struct mailconn__failure *
-ops_failure(const void *e)
-{
-	return mailconn__imap_failure(e);
-}
-
-static const char *
-ops_capabilities(const void *e)
-{
-	return mailconn__imap_capabilities(e);
-}
-
-static const char *
-ops_mechanism(const void *e)
-{
-	return mailconn__imap_mechanism(e);
-}
-
 /* IMAP never waits for the session's go-ahead. */
 static int
-ops_held(const void *e)
+never_held(const struct mailconn__imap *e)
 {
 	(void)e;
 	return 0;
 }
 
 static void
-ops_release(void *e)
+nothing_to_release(struct mailconn__imap *e)
 {
 	(void)e;
 }
 
-const struct mailconn__engine_ops mailconn__imap_engine = {
-	.protocol = MAILCONN_PROTOCOL_IMAP,
-	.new = ops_new,
-	.free = ops_free,
-	.next = ops_next,
-	.feed = ops_feed,
-	.eof = ops_eof,
-	.output = ops_output,
-	.output_done = ops_output_done,
-	.tls_started = ops_tls_started,
-	.stage = ops_stage,
-	.failure = ops_failure,
-	.capabilities = ops_capabilities,
-	.mechanism = ops_mechanism,
-	.held = ops_held,
-	.release = ops_release,
-};
+MAILCONN__DEFINE_ENGINE_OPS(imap, MAILCONN_PROTOCOL_IMAP, never_held,
+                            nothing_to_release);

@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "core/text.h"
 #include "proto/b64.h"
 
 #define SCRAM_HASH_LEN 32
@@ -67,11 +67,25 @@ mailconn__mech_name(enum mailconn__mech m)
 	return mech_names[m];
 }
 
+enum mailconn__mech
+mailconn__mech_from_name(const char *p, size_t n)
+{
+	for (size_t m = 1; m < sizeof(mech_names) / sizeof(mech_names[0]); m++)
+		if (mailconn__ascii_ieq(p, n, mech_names[m]))
+			return (enum mailconn__mech)m;
+	return MAILCONN__MECH_NONE;
+}
+
+int
+mailconn__mech_usable(const char *p, size_t n)
+{
+	return mailconn__mech_from_name(p, n) != MAILCONN__MECH_NONE;
+}
+
 /* 1 when `name` appears as a whole space-separated token of `offered`. */
 static int
 offered_has(const char *offered, const char *name)
 {
-	size_t n = strlen(name);
 	const char *p = offered;
 	while (*p) {
 		while (*p == ' ' || *p == '\t')
@@ -79,7 +93,7 @@ offered_has(const char *offered, const char *name)
 		const char *start = p;
 		while (*p && *p != ' ' && *p != '\t')
 			p++;
-		if ((size_t)(p - start) == n && strncasecmp(start, name, n) == 0)
+		if (mailconn__ascii_ieq(start, (size_t)(p - start), name))
 			return 1;
 	}
 	return 0;

@@ -24,6 +24,12 @@ enum mailconn__mech {
 
 /* "SCRAM-SHA-256", "PLAIN", ... */
 const char *mailconn__mech_name(enum mailconn__mech m);
+/* The mechanism named p[0..n) (any case), or MAILCONN__MECH_NONE when we
+ * cannot log in with it. */
+enum mailconn__mech mailconn__mech_from_name(const char *p, size_t n);
+/* 1 when p[0..n) names a mechanism this library can log in with; the
+ * classifier asks, to tell "no usable mechanism" from a refusal. */
+int mailconn__mech_usable(const char *p, size_t n);
 
 /* Pick the strongest mechanism from `offered` (space-separated names, any
  * case, as in IMAP "AUTH=" atoms with the prefix stripped or an SMTP AUTH

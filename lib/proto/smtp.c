@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/buf.h"
+#include "core/text.h"
 #include "proto/b64.h"
 #include "proto/message.h"
 #include "proto/outcome.h"
@@ -328,7 +328,7 @@ static int
 keyword_is(const char *text, size_t len, const char *kw)
 {
 	size_t n = strlen(kw);
-	return len >= n && strncasecmp(text, kw, n) == 0 &&
+	return mailconn__ascii_iprefix(text, len, kw) &&
 	       (len == n || text[n] == ' ');
 }
 
@@ -382,7 +382,7 @@ parse_ehlo(struct mailconn__smtp *e)
 				e->has_auth = 1;
 				if (tl > 5 && add_mechs(e, t + 5, tl - 5))
 					return -1;
-			} else if (tl >= 5 && strncasecmp(t, "AUTH=", 5) == 0) {
+			} else if (mailconn__ascii_iprefix(t, tl, "AUTH=")) {
 				/* Pre-RFC 2554 form some servers still send. */
 				e->has_auth = 1;
 				if (add_mechs(e, t + 5, tl - 5))
@@ -1061,106 +1061,5 @@ mailconn__smtp_mechanism(const struct mailconn__smtp *e)
 	return mailconn__mech_name(e->mech);
 }
 
-/* ---- the engine table (engine.h) -------------------------------------- */
-
-static void *
-ops_new(const struct mailconn__engine_params *p)
-{
-	return mailconn__smtp_new(p);
-}
-
-static void
-ops_free(void *e)
-{
-	mailconn__smtp_free(e);
-}
-
-static enum mailconn__action
-ops_next(void *e)
-{
-	return mailconn__smtp_next(e);
-}
-
-static void
-ops_feed(void *e, const char *data, size_t len)
-{
-	mailconn__smtp_feed(e, data, len);
-}
-
-static void
-ops_eof(void *e)
-{
-	mailconn__smtp_eof(e);
-}
-
-static size_t
-ops_output(void *e, const char **data)
-{
-	return mailconn__smtp_output(e, data);
-}
-
-static void
-ops_output_done(void *e, size_t n)
-{
-	mailconn__smtp_output_done(e, n);
-}
-
-static void
-ops_tls_started(void *e, const struct mailconn__channel_binding *cb)
-{
-	mailconn__smtp_tls_started(e, cb);
-}
-
-static mailconn_stage
-ops_stage(const void *e)
-{
-	return mailconn__smtp_stage(e);
-}
-
-static const struct mailconn__failure *
-ops_failure(const void *e)
-{
-	return mailconn__smtp_failure(e);
-}
-
-static const char *
-ops_capabilities(const void *e)
-{
-	return mailconn__smtp_capabilities(e);
-}
-
-static const char *
-ops_mechanism(const void *e)
-{
-	return mailconn__smtp_mechanism(e);
-}
-
-static int
-ops_held(const void *e)
-{
-	return mailconn__smtp_held(e);
-}
-
-static void
-ops_release(void *e)
-{
-	mailconn__smtp_release(e);
-}
-
-const struct mailconn__engine_ops mailconn__smtp_engine = {
-	.protocol = MAILCONN_PROTOCOL_SMTP,
-	.new = ops_new,
-	.free = ops_free,
-	.next = ops_next,
-	.feed = ops_feed,
-	.eof = ops_eof,
-	.output = ops_output,
-	.output_done = ops_output_done,
-	.tls_started = ops_tls_started,
-	.stage = ops_stage,
-	.failure = ops_failure,
-	.capabilities = ops_capabilities,
-	.mechanism = ops_mechanism,
-	.held = ops_held,
-	.release = ops_release,
-};
+MAILCONN__DEFINE_ENGINE_OPS(smtp, MAILCONN_PROTOCOL_SMTP, mailconn__smtp_held,
+                            mailconn__smtp_release);
