@@ -13,7 +13,8 @@
 
 #include <gnutls/gnutls.h>
 
-#include "proto/engine.h"
+#include "core/cbind.h"
+#include "mailconn.h"
 
 struct mailconn__tls;
 

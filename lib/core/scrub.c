@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/text.h"
-#include "proto/b64.h"
+#include "core/b64.h"
 
 static const char redacted[] = "[redacted]";
 

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 
+#include "core/cbind.h"
 #include "mailconn.h"
 
 /* Hard limits that keep a hostile server from growing our memory. */
@@ -68,13 +69,6 @@ enum mailconn__tls_mode {
 	MAILCONN__TLS_IMPLICIT = 0, /* the driver has done TLS before the greeting */
 	MAILCONN__TLS_STARTTLS,     /* upgrade required; never log in without it */
 	MAILCONN__TLS_NONE          /* plaintext chosen explicitly by the user */
-};
-
-/* TLS channel binding for SCRAM-*-PLUS, filled in by the driver. */
-struct mailconn__channel_binding {
-	const char *type;            /* "tls-exporter" or "tls-unique"; NULL: none */
-	const unsigned char *data;
-	size_t len;
 };
 
 /* Why an engine stopped. Text fields are NUL-terminated, raw (the driver

@@ -11,7 +11,7 @@
 
 #include "core/buf.h"
 #include "core/text.h"
-#include "proto/b64.h"
+#include "core/b64.h"
 #include "proto/outcome.h"
 #include "proto/pingpong.h"
 #include "proto/sasl.h"

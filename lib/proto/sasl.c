@@ -14,7 +14,7 @@
 #include <gnutls/gnutls.h>
 
 #include "core/text.h"
-#include "proto/b64.h"
+#include "core/b64.h"
 
 #define SCRAM_HASH_LEN 32
 /* Iterations beyond this would let a server burn our CPU for seconds. */

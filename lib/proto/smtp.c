@@ -12,7 +12,7 @@
 
 #include "core/buf.h"
 #include "core/text.h"
-#include "proto/b64.h"
+#include "core/b64.h"
 #include "proto/message.h"
 #include "proto/outcome.h"
 #include "proto/pingpong.h"

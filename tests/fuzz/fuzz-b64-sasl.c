@@ -7,7 +7,7 @@
 
 #include "core/buf.h"
 #include "driver.h"
-#include "proto/b64.h"
+#include "core/b64.h"
 #include "proto/sasl.h"
 
 #define NONCE "fyko+d2lbbFgONRv9qkxdawL"
