@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "proto/sniff.h"
 #include "resolve.h"
 #include "tls.h"
@@ -691,6 +692,7 @@ mailconn__conn_new(const struct mailconn__conn_params *p)
 	ep.tls_mode = p->security == MAILCONN_SECURITY_TLS ? MAILCONN__TLS_IMPLICIT
 	            : p->security == MAILCONN_SECURITY_STARTTLS ? MAILCONN__TLS_STARTTLS
 	            : MAILCONN__TLS_NONE;
+	ep.crypto = &mailconn__gnutls_crypto;
 	c->ops = p->protocol == MAILCONN_PROTOCOL_IMAP ? &mailconn__imap_engine
 	                                                : &mailconn__smtp_engine;
 	c->engine = c->ops->new(&ep);

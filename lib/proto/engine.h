@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 #include "core/cbind.h"
+#include "core/crypto.h"
 #include "mailconn.h"
 
 /* Hard limits that keep a hostile server from growing our memory. */
@@ -107,8 +108,8 @@ struct mailconn__engine_params {
 	const char *message;         /* complete RFC 5322 message, CRLF line ends,
 	                              * not yet dot-stuffed */
 	int hold_before_send;        /* stop after AUTH until released */
-	/* Tests only: fixed SCRAM client nonce instead of a random one. */
-	const char *test_nonce;
+	/* Randomness and hashes for SCRAM, set by the driver (borrowed). */
+	const struct mailconn__crypto *crypto;
 };
 
 /* One engine seen through a table, so the driver (and the fuzz harness)

@@ -516,7 +516,7 @@ authenticate_command(struct mailconn__imap *e, enum mailconn__mech m)
 	begin_command(e, MAILCONN__STEP_AUTHENTICATE);
 	e->sasl = mailconn__sasl_new(m, e->p.username ? e->p.username : "",
 	                             engine_secret(e), e->p.host, e->p.port,
-	                             e->have_cb ? &cb : NULL, e->p.test_nonce);
+	                             e->have_cb ? &cb : NULL, e->p.crypto);
 	if (!e->sasl) {
 		fail_nomem(e);
 		return;

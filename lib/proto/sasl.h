@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "core/crypto.h"
 #include "proto/engine.h"
 
 enum mailconn__mech {
@@ -43,13 +44,15 @@ struct mailconn__sasl;
 
 /* `authcid` = login name, `secret` = password or token (copied, wiped on
  * free), `host`/`port` for OAUTHBEARER, `cb` for -PLUS (may be NULL),
- * `test_nonce` NULL for a random nonce. NULL when out of memory. */
+ * `crypto` for SCRAM's nonce and hashes (borrowed; SCRAM fails to start
+ * without it, the other mechanisms need none). NULL when out of memory
+ * or when no nonce could be had. */
 struct mailconn__sasl *mailconn__sasl_new(enum mailconn__mech m,
                                           const char *authcid,
                                           const char *secret,
                                           const char *host, int port,
                                           const struct mailconn__channel_binding *cb,
-                                          const char *test_nonce);
+                                          const struct mailconn__crypto *crypto);
 void mailconn__sasl_free(struct mailconn__sasl *s);
 
 enum mailconn__sasl_status {

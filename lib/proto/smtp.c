@@ -486,7 +486,7 @@ begin_auth(struct mailconn__smtp *e)
 	const char *secret = oauth ? e->p.oauth2_token : e->p.password;
 	e->sasl = mailconn__sasl_new(e->mech, e->p.username, secret, e->p.host,
 	                             e->p.port, have_binding ? &e->cb : NULL,
-	                             e->p.test_nonce);
+	                             e->p.crypto);
 	if (!e->sasl) {
 		fail_nomem(e);
 		return;

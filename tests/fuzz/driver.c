@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../unit/fixed-crypto.h"
 #include "proto/classify.h"
 #include "proto/engine.h"
 
@@ -711,7 +712,7 @@ fz_open(const struct fz_options *o)
 	p.rcpt_to = FZ_RCPT;
 	p.message = FZ_MESSAGE;
 	p.hold_before_send = !imap && o->hold;
-	p.test_nonce = FZ_NONCE;
+	p.crypto = fixed_crypto(FZ_NONCE);
 
 	c->e = c->ops->new(&p);
 	FZ_CHECK(c->e != NULL, "engine creation failed");
