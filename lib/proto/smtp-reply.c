@@ -297,20 +297,19 @@ handle_line(struct mailconn__smtp *e, const char *s, size_t len)
 	}
 	if (e->pending[0] == EX_GREETING && e->reply_lines == 0) {
 		/* The most common mistake: an IMAP or POP3 port. */
-		if (len >= 2 && s[0] == '*' && s[1] == ' ') {
+		static const struct {
+			const char *start, *name;
+		} wrong[] = { { "* ", "IMAP" }, { "+OK", "POP3" } };
+		for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+			size_t k = strlen(wrong[i].start);
+			if (len < k || memcmp(s, wrong[i].start, k) != 0)
+				continue;
 			mailconn__buf_append(&e->reply, s, len);
 			smtp_fail(e, MAILCONN_SMTP_SETTINGS,
 			          MAILCONN_CAUSE_WRONG_PROTOCOL,
-			          "this port speaks IMAP, not SMTP: use the SMTP "
-			          "port (usually 465 for TLS or 587 for STARTTLS)");
-			return;
-		}
-		if (len >= 3 && memcmp(s, "+OK", 3) == 0) {
-			mailconn__buf_append(&e->reply, s, len);
-			smtp_fail(e, MAILCONN_SMTP_SETTINGS,
-			          MAILCONN_CAUSE_WRONG_PROTOCOL,
-			          "this port speaks POP3, not SMTP: use the SMTP "
-			          "port (usually 465 for TLS or 587 for STARTTLS)");
+			          "this port speaks %s, not SMTP: use the SMTP "
+			          "port (usually 465 for TLS or 587 for STARTTLS)",
+			          wrong[i].name);
 			return;
 		}
 	}
