@@ -78,7 +78,7 @@ struct mailconn__conn {
 	char tls_version[32], tls_cipher[96], cert_sha256[100], cert_subject[512];
 };
 
-/* ---- engine dispatch: the engine table knows the protocol -------------- */
+/* ---- engine dispatch: the engine table knows the protocol ---------- */
 
 static enum mailconn__action
 engine_next(struct mailconn__conn *c)

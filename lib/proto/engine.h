@@ -126,7 +126,8 @@ struct mailconn__engine_ops {
 	void (*eof)(void *e);
 	size_t (*output)(void *e, const char **data);
 	void (*output_done)(void *e, size_t n);
-	void (*tls_started)(void *e, const struct mailconn__channel_binding *cb);
+	void (*tls_started)(void *e,
+	                    const struct mailconn__channel_binding *cb);
 	mailconn_stage (*stage)(const void *e);
 	const struct mailconn__failure *(*failure)(const void *e);
 	const char *(*capabilities)(const void *e);
@@ -145,53 +146,53 @@ extern const struct mailconn__engine_ops mailconn__smtp_engine;
  * The table cannot point at the typed functions themselves: calling
  * through a pointer of another type is undefined, so each gets a
  * void-pointer adapter, written once here for both engines. */
-#define MAILCONN__DEFINE_ENGINE_OPS(name, proto, held_fn, release_fn)      \
-	static void *name##_ops_new(const struct mailconn__engine_params *p) \
-	{ return mailconn__##name##_new(p); }                                \
-	static void name##_ops_free(void *e)                                 \
-	{ mailconn__##name##_free(e); }                                      \
-	static enum mailconn__action name##_ops_next(void *e)                \
-	{ return mailconn__##name##_next(e); }                               \
-	static void name##_ops_feed(void *e, const char *d, size_t n)        \
-	{ mailconn__##name##_feed(e, d, n); }                                \
-	static void name##_ops_eof(void *e)                                  \
-	{ mailconn__##name##_eof(e); }                                       \
-	static size_t name##_ops_output(void *e, const char **d)             \
-	{ return mailconn__##name##_output(e, d); }                          \
-	static void name##_ops_output_done(void *e, size_t n)                \
-	{ mailconn__##name##_output_done(e, n); }                            \
-	static void name##_ops_tls_started(void *e,                          \
-	        const struct mailconn__channel_binding *cb)                  \
-	{ mailconn__##name##_tls_started(e, cb); }                           \
-	static mailconn_stage name##_ops_stage(const void *e)                \
-	{ return mailconn__##name##_stage(e); }                              \
-	static const struct mailconn__failure *name##_ops_failure(           \
-	        const void *e)                                               \
-	{ return mailconn__##name##_failure(e); }                            \
-	static const char *name##_ops_capabilities(const void *e)            \
-	{ return mailconn__##name##_capabilities(e); }                       \
-	static const char *name##_ops_mechanism(const void *e)               \
-	{ return mailconn__##name##_mechanism(e); }                          \
-	static int name##_ops_held(const void *e)                            \
-	{ return held_fn(e); }                                               \
-	static void name##_ops_release(void *e)                              \
-	{ release_fn(e); }                                                   \
-	const struct mailconn__engine_ops mailconn__##name##_engine = {     \
-		.protocol = proto,                                           \
-		.new = name##_ops_new,                                       \
-		.free = name##_ops_free,                                     \
-		.next = name##_ops_next,                                     \
-		.feed = name##_ops_feed,                                     \
-		.eof = name##_ops_eof,                                       \
-		.output = name##_ops_output,                                 \
-		.output_done = name##_ops_output_done,                       \
-		.tls_started = name##_ops_tls_started,                       \
-		.stage = name##_ops_stage,                                   \
-		.failure = name##_ops_failure,                               \
-		.capabilities = name##_ops_capabilities,                     \
-		.mechanism = name##_ops_mechanism,                           \
-		.held = name##_ops_held,                                     \
-		.release = name##_ops_release,                               \
+#define MAILCONN__DEFINE_ENGINE_OPS(name, proto, held_fn, release_fn)          \
+	static void *name##_ops_new(const struct mailconn__engine_params *p)   \
+	{ return mailconn__##name##_new(p); }                                  \
+	static void name##_ops_free(void *e)                                   \
+	{ mailconn__##name##_free(e); }                                        \
+	static enum mailconn__action name##_ops_next(void *e)                  \
+	{ return mailconn__##name##_next(e); }                                 \
+	static void name##_ops_feed(void *e, const char *d, size_t n)          \
+	{ mailconn__##name##_feed(e, d, n); }                                  \
+	static void name##_ops_eof(void *e)                                    \
+	{ mailconn__##name##_eof(e); }                                         \
+	static size_t name##_ops_output(void *e, const char **d)               \
+	{ return mailconn__##name##_output(e, d); }                            \
+	static void name##_ops_output_done(void *e, size_t n)                  \
+	{ mailconn__##name##_output_done(e, n); }                              \
+	static void name##_ops_tls_started(void *e,                            \
+	        const struct mailconn__channel_binding *cb)                    \
+	{ mailconn__##name##_tls_started(e, cb); }                             \
+	static mailconn_stage name##_ops_stage(const void *e)                  \
+	{ return mailconn__##name##_stage(e); }                                \
+	static const struct mailconn__failure *name##_ops_failure(             \
+	        const void *e)                                                 \
+	{ return mailconn__##name##_failure(e); }                              \
+	static const char *name##_ops_capabilities(const void *e)              \
+	{ return mailconn__##name##_capabilities(e); }                         \
+	static const char *name##_ops_mechanism(const void *e)                 \
+	{ return mailconn__##name##_mechanism(e); }                            \
+	static int name##_ops_held(const void *e)                              \
+	{ return held_fn(e); }                                                 \
+	static void name##_ops_release(void *e)                                \
+	{ release_fn(e); }                                                     \
+	const struct mailconn__engine_ops mailconn__##name##_engine = {        \
+		.protocol = proto,                                             \
+		.new = name##_ops_new,                                         \
+		.free = name##_ops_free,                                       \
+		.next = name##_ops_next,                                       \
+		.feed = name##_ops_feed,                                       \
+		.eof = name##_ops_eof,                                         \
+		.output = name##_ops_output,                                   \
+		.output_done = name##_ops_output_done,                         \
+		.tls_started = name##_ops_tls_started,                         \
+		.stage = name##_ops_stage,                                     \
+		.failure = name##_ops_failure,                                 \
+		.capabilities = name##_ops_capabilities,                       \
+		.mechanism = name##_ops_mechanism,                             \
+		.held = name##_ops_held,                                       \
+		.release = name##_ops_release,                                 \
 	}
 
 #endif
