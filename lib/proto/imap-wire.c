@@ -314,8 +314,8 @@ imap_protocol_error(struct mailconn__imap *e, const char *l, size_t n,
                     const char *what)
 {
 	imap_build_reply(e, l, n);
-	imap_fail(e, imap_stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR, e->tmp.data,
-	          e->tmp.len, "%s", what);
+	imap_fail(e, imap_stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR,
+	          e->tmp.data, e->tmp.len, "%s", what);
 }
 
 /* A server literal "{n}" (or literal8 "~{n}") ends the line: its bytes
@@ -346,16 +346,16 @@ imap_check_literal(struct mailconn__imap *e, const char *l, size_t n)
 			snprintf(size, sizeof(size), "%llu",
 			         (unsigned long long)v);
 		imap_build_reply(e, l, n);
-		imap_fail(e, imap_stage_outcome(e), MAILCONN_CAUSE_LINE_TOO_LONG,
-		          e->tmp.data, e->tmp.len,
-		          "server announced a literal of %s bytes (limit %d)", size,
-		          MAILCONN__MAX_LITERAL);
+		imap_fail(e, imap_stage_outcome(e),
+		          MAILCONN_CAUSE_LINE_TOO_LONG, e->tmp.data, e->tmp.len,
+		          "server announced a literal of %s bytes (limit %d)",
+		          size, MAILCONN__MAX_LITERAL);
 		return;
 	}
 	if (e->resp_total + v > IMAP_MAX_RESPONSE) {
 		imap_build_reply(e, l, n);
-		imap_fail(e, imap_stage_outcome(e), MAILCONN_CAUSE_LINE_TOO_LONG,
-		          e->tmp.data, e->tmp.len,
+		imap_fail(e, imap_stage_outcome(e),
+		          MAILCONN_CAUSE_LINE_TOO_LONG, e->tmp.data, e->tmp.len,
 		          "server response with literals exceeds %d bytes",
 		          IMAP_MAX_RESPONSE);
 		return;
@@ -374,9 +374,11 @@ imap_injection_check(struct mailconn__imap *e, const char *l, size_t n)
 		return 0;
 	size_t extra = e->pp.in.len + e->feed_rest;
 	mailconn__pp_drop_input(&e->pp);
-	imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_STARTTLS_INJECTION, l,
-	          n, "%zu byte(s) arrived after the STARTTLS reply and before the "
-	          "TLS handshake (response injection); discarded unread", extra);
+	imap_fail(e, MAILCONN_IMAP_VALIDATION,
+	          MAILCONN_CAUSE_STARTTLS_INJECTION, l, n,
+	          "%zu byte(s) arrived after the STARTTLS reply and before the "
+	          "TLS handshake (response injection); discarded unread",
+	          extra);
 	return -1;
 }
 
@@ -469,8 +471,9 @@ mailconn__imap_eof(struct mailconn__imap *e)
 		return;
 	const char *partial = e->pp.in.len ? " (in the middle of a line)" : "";
 	if (!e->greeted) {
-		imap_fail(e, MAILCONN_IMAP_SETTINGS, MAILCONN_CAUSE_CONNECTION_CLOSED,
-		          NULL, 0, "server closed the connection before sending a "
+		imap_fail(e, MAILCONN_IMAP_SETTINGS,
+		          MAILCONN_CAUSE_CONNECTION_CLOSED, NULL, 0,
+		          "server closed the connection before sending a "
 		          "greeting%s", partial);
 		return;
 	}

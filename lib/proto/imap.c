@@ -105,7 +105,8 @@ login_command(struct mailconn__imap *e)
 	if (!rc)
 		rc = imap_send_next_chunk(e);
 	if (rc) {
-		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE, NULL, 0,
+		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE,
+		          NULL, 0,
 		          "cannot build the LOGIN command (out of memory or "
 		          "credentials too long)");
 		return;
@@ -163,8 +164,9 @@ authenticate_command(struct mailconn__imap *e, enum mailconn__mech m)
 		                          e->sasl_out.len, &e->ir);
 	mailconn__buf_clear(&e->sasl_out);
 	if (rc) {
-		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE, NULL, 0,
-		          "cannot encode the SASL %s initial response", name);
+		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE,
+		          NULL, 0, "cannot encode the SASL %s initial response",
+		          name);
 		return;
 	}
 
@@ -177,7 +179,8 @@ authenticate_command(struct mailconn__imap *e, enum mailconn__mech m)
 	if (!rc)
 		rc = mailconn__buf_append(&e->out, "\r\n", 2);
 	if (rc) {
-		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE, NULL, 0,
+		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE,
+		          NULL, 0,
 		          "cannot build the AUTHENTICATE command (out of memory or "
 		          "credentials too long)");
 		return;
@@ -213,8 +216,9 @@ start_login(struct mailconn__imap *e)
 	/* Defence in depth: the flow above never gets here in plaintext
 	 * unless the user chose plaintext. */
 	if (!e->tls_active && e->p.tls_mode != MAILCONN__TLS_NONE) {
-		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_AUTH_INSECURE,
-		          NULL, 0, "refusing to send credentials without TLS");
+		imap_fail(e, MAILCONN_IMAP_VALIDATION,
+		          MAILCONN_CAUSE_AUTH_INSECURE, NULL, 0,
+		          "refusing to send credentials without TLS");
 		return;
 	}
 	if (token) {
@@ -231,8 +235,9 @@ start_login(struct mailconn__imap *e)
 		return;
 	}
 	if (!e->p.password) {
-		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_AUTH_NO_MECHANISM,
-		          NULL, 0, "no password or OAuth2 token to log in with");
+		imap_fail(e, MAILCONN_IMAP_VALIDATION,
+		          MAILCONN_CAUSE_AUTH_NO_MECHANISM, NULL, 0,
+		          "no password or OAuth2 token to log in with");
 		return;
 	}
 	m = mailconn__sasl_choose(imap_auth_offered(e), 1, 0, have_cb);
@@ -246,7 +251,8 @@ start_login(struct mailconn__imap *e)
 		if (m == MAILCONN__MECH_NONE) {
 			if (!e->tls_active)
 				imap_fail(e, MAILCONN_IMAP_SETTINGS,
-				          MAILCONN_CAUSE_AUTH_PRIVACY_REQUIRED, NULL, 0,
+				          MAILCONN_CAUSE_AUTH_PRIVACY_REQUIRED,
+				          NULL, 0,
 				          "server disables LOGIN on this unencrypted "
 				          "connection (LOGINDISABLED) and offers no "
 				          "usable AUTH= mechanism: use TLS or STARTTLS");
@@ -276,13 +282,15 @@ handle_greeting(struct mailconn__imap *e, const char *l, size_t n)
 	if (n >= 4 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' &&
 	    l[1] <= '9' && l[2] >= '0' && l[2] <= '9' &&
 	    (l[3] == ' ' || l[3] == '-')) {
-		imap_fail(e, MAILCONN_IMAP_SETTINGS, MAILCONN_CAUSE_WRONG_PROTOCOL, l, n,
+		imap_fail(e, MAILCONN_IMAP_SETTINGS,
+		          MAILCONN_CAUSE_WRONG_PROTOCOL, l, n,
 		          "this port speaks SMTP, not IMAP: check the IMAP host "
 		          "and port (usually 993 or 143)");
 		return;
 	}
 	if (mailconn__ascii_iprefix(l, n, "+OK")) {
-		imap_fail(e, MAILCONN_IMAP_SETTINGS, MAILCONN_CAUSE_WRONG_PROTOCOL, l, n,
+		imap_fail(e, MAILCONN_IMAP_SETTINGS,
+		          MAILCONN_CAUSE_WRONG_PROTOCOL, l, n,
 		          "this port speaks POP3, not IMAP: check the IMAP host "
 		          "and port (usually 993 or 143)");
 		return;
@@ -292,7 +300,8 @@ handle_greeting(struct mailconn__imap *e, const char *l, size_t n)
 		c.n -= 2;
 	}
 	if (c.n == n || !imap_cur_token(&c, &t, &tn)) {
-		imap_fail(e, MAILCONN_IMAP_SETTINGS, MAILCONN_CAUSE_PROTOCOL_ERROR, l, n,
+		imap_fail(e, MAILCONN_IMAP_SETTINGS,
+		          MAILCONN_CAUSE_PROTOCOL_ERROR, l, n,
 		          "the server's greeting is not an IMAP greeting");
 		return;
 	}
@@ -318,7 +327,8 @@ handle_greeting(struct mailconn__imap *e, const char *l, size_t n)
 		                  MAILCONN_CAUSE_GREETING_REJECTED,
 		                  "server refused service in its greeting (BYE)");
 	} else {
-		imap_fail(e, MAILCONN_IMAP_SETTINGS, MAILCONN_CAUSE_PROTOCOL_ERROR, l, n,
+		imap_fail(e, MAILCONN_IMAP_SETTINGS,
+		          MAILCONN_CAUSE_PROTOCOL_ERROR, l, n,
 		          "the server's greeting is not an IMAP greeting");
 	}
 }
@@ -524,7 +534,8 @@ handle_tagged_ok(struct mailconn__imap *e, const char *l, size_t n,
 	switch (e->st) {
 	case ST_CAPABILITY:
 		if (!e->caps_fresh) {
-			imap_protocol_error(e, l, n, "server answered CAPABILITY "
+			imap_protocol_error(e, l, n,
+			                    "server answered CAPABILITY "
 			                    "without listing its capabilities");
 			return;
 		}
@@ -539,7 +550,8 @@ handle_tagged_ok(struct mailconn__imap *e, const char *l, size_t n,
 	case ST_LOGIN:
 		if (e->ir_pending ||
 		    (e->use_login_cmd && e->pend_next <= e->pend_chunks)) {
-			imap_protocol_error(e, l, n, "server accepted the login before "
+			imap_protocol_error(e, l, n,
+			                    "server accepted the login before "
 			                    "it received the credentials");
 			return;
 		}
@@ -555,7 +567,8 @@ handle_tagged_ok(struct mailconn__imap *e, const char *l, size_t n,
 				return;
 			}
 			if (!e->sasl_done) {
-				imap_protocol_error(e, l, n, "server accepted the login "
+				imap_protocol_error(e, l, n,
+				                    "server accepted the login "
 				                    "before the SASL exchange finished");
 				return;
 			}
@@ -601,7 +614,8 @@ handle_tagged(struct mailconn__imap *e, const char *l, size_t n)
 		return;
 	}
 	if (e->out.len) {
-		imap_protocol_error(e, l, n, "server answered before the command "
+		imap_protocol_error(e, l, n,
+		                    "server answered before the command "
 		                    "was sent");
 		return;
 	}
@@ -720,7 +734,8 @@ mailconn__imap_tls_started(struct mailconn__imap *e,
 	int implicit_start = e->p.tls_mode == MAILCONN__TLS_IMPLICIT &&
 	                     e->st == ST_GREETING && e->pp.in.len == 0;
 	if (e->st != ST_TLS_WAIT && !implicit_start) {
-		imap_fail(e, imap_stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR, NULL, 0,
+		imap_fail(e, imap_stage_outcome(e),
+		          MAILCONN_CAUSE_PROTOCOL_ERROR, NULL, 0,
 		          "TLS started where the IMAP exchange did not ask for it");
 		return;
 	}

@@ -203,8 +203,8 @@ smtp_fail_refusal(struct mailconn__smtp *e, enum mailconn__step step,
 	}
 	e->pp.failure.provider = c.provider;
 	if (e->sasl_note[0])
-		smtp_fail(e, c.outcome, c.cause, "%s refused (%d); %s", what, code,
-		          e->sasl_note);
+		smtp_fail(e, c.outcome, c.cause, "%s refused (%d); %s", what,
+		          code, e->sasl_note);
 	else
 		smtp_fail(e, c.outcome, c.cause, "%s refused (%d)", what, code);
 }
@@ -341,7 +341,8 @@ handle_line(struct mailconn__smtp *e, const char *s, size_t len)
 	e->reply_code = code;
 	if (++e->reply_lines > MAILCONN__MAX_REPLY_LINES) {
 		smtp_fail(e, stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR,
-		          "reply longer than %d lines", MAILCONN__MAX_REPLY_LINES);
+		          "reply longer than %d lines",
+		          MAILCONN__MAX_REPLY_LINES);
 		return;
 	}
 	if (len > 3 && s[3] == '-')
@@ -375,13 +376,15 @@ mailconn__smtp_feed(struct mailconn__smtp *e, const char *data, size_t len)
 			break;
 		if (got == MAILCONN__PP_TOO_LONG || got == MAILCONN__PP_MORE) {
 			/* MORE with bytes left over: `in` could not take them. */
-			smtp_fail(e, stage_outcome(e), MAILCONN_CAUSE_LINE_TOO_LONG,
+			smtp_fail(e, stage_outcome(e),
+			          MAILCONN_CAUSE_LINE_TOO_LONG,
 			          "the server sent a line longer than %d bytes",
 			          MAILCONN__MAX_LINE);
 			return;
 		}
 		if (got == MAILCONN__PP_BARE_LF) {
-			smtp_fail(e, stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR,
+			smtp_fail(e, stage_outcome(e),
+			          MAILCONN_CAUSE_PROTOCOL_ERROR,
 			          "the server ended a line without CRLF");
 			return;
 		}

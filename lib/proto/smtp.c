@@ -53,10 +53,13 @@ on_greeting(struct mailconn__smtp *e, int code)
 		return;
 	}
 	if (code >= 400)
-		smtp_fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_GREETING_REJECTED,
-		          "the server refused service in its greeting (%d)", code);
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_GREETING_REJECTED,
+		          "the server refused service in its greeting (%d)",
+		          code);
 	else
-		smtp_fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_PROTOCOL_ERROR,
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_PROTOCOL_ERROR,
 		          "unexpected greeting code %d (expected 220)", code);
 }
 
@@ -66,7 +69,8 @@ on_ehlo(struct mailconn__smtp *e, int code)
 	if (code != 250) {
 		/* HELO would do for plain relaying, but we always need AUTH,
 		 * which only EHLO can announce. */
-		smtp_fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_EHLO_REJECTED,
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_EHLO_REJECTED,
 		          "the server refused EHLO (%d)", code);
 		return;
 	}
@@ -92,7 +96,8 @@ static void
 on_starttls(struct mailconn__smtp *e, int code)
 {
 	if (code != 220) {
-		smtp_fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_STARTTLS_REFUSED,
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_STARTTLS_REFUSED,
 		          "the server refused STARTTLS (%d); no credentials were "
 		          "sent", code);
 		return;
@@ -107,7 +112,8 @@ begin_auth(struct mailconn__smtp *e)
 {
 	e->stage = MAILCONN_STAGE_SMTP_LOGIN;
 	if (e->p.tls_mode != MAILCONN__TLS_NONE && !e->tls_active) {
-		smtp_fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_AUTH_INSECURE,
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_AUTH_INSECURE,
 		          "refusing to log in over an unencrypted connection");
 		return;
 	}
@@ -184,7 +190,8 @@ on_auth_challenge(struct mailconn__smtp *e)
 	mailconn__buf_init(&line, 2 * SASL_BUF_LIMIT);
 	int rc = mailconn__b64_decode(text, tlen, &chal);
 	if (rc) {
-		smtp_fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_PROTOCOL_ERROR,
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_PROTOCOL_ERROR,
 		          "the AUTH challenge is not valid base64");
 		goto out;
 	}
@@ -201,7 +208,8 @@ on_auth_challenge(struct mailconn__smtp *e)
 		else if (cause == MAILCONN_CAUSE_AUTH_REJECTED) {
 			note_challenge(e, "SCRAM", cp, chal.len);
 			smtp_fail(e, MAILCONN_UNAUTHORIZED, cause,
-			          "the server refused the login; %s", e->sasl_note);
+			          "the server refused the login; %s",
+			          e->sasl_note);
 		} else
 			smtp_fail(e, MAILCONN_SMTP_SETTINGS,
 			          MAILCONN_CAUSE_PROTOCOL_ERROR,
@@ -256,7 +264,8 @@ on_auth(struct mailconn__smtp *e, int code)
 		return;
 	}
 	if (code < 400) {
-		smtp_fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_PROTOCOL_ERROR,
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_PROTOCOL_ERROR,
 		          "unexpected reply %d to AUTH", code);
 		return;
 	}
@@ -285,7 +294,8 @@ begin_send(struct mailconn__smtp *e)
 	int utf8 = mailconn__address_needs_smtputf8(from) ||
 	           mailconn__address_needs_smtputf8(rcpt);
 	if (utf8 && !e->has_smtputf8) {
-		smtp_fail(e, MAILCONN_TEST_SEND, MAILCONN_CAUSE_MESSAGE_REJECTED,
+		smtp_fail(e, MAILCONN_TEST_SEND,
+		          MAILCONN_CAUSE_MESSAGE_REJECTED,
 		          "the address is not ASCII and the server does not offer "
 		          "SMTPUTF8 (RFC 6531)");
 		/* Decided by what EHLO lacked, not by the 235 just read. */
