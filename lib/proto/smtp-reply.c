@@ -374,8 +374,7 @@ mailconn__smtp_feed(struct mailconn__smtp *e, const char *data, size_t len)
 		                                                    &l, &n);
 		if (got == MAILCONN__PP_MORE && len == 0)
 			break;
-		if (got == MAILCONN__PP_TOO_LONG || got == MAILCONN__PP_MORE) {
-			/* MORE with bytes left over: `in` could not take them. */
+		if (got == MAILCONN__PP_TOO_LONG) {
 			smtp_fail(e, stage_outcome(e),
 			          MAILCONN_CAUSE_LINE_TOO_LONG,
 			          "the server sent a line longer than %d bytes",
@@ -388,7 +387,9 @@ mailconn__smtp_feed(struct mailconn__smtp *e, const char *data, size_t len)
 			          "the server ended a line without CRLF");
 			return;
 		}
-		if (got == MAILCONN__PP_NOMEM) {
+		/* MORE with bytes left over: `in` had room but could not
+		 * grow to take them. */
+		if (got == MAILCONN__PP_NOMEM || got == MAILCONN__PP_MORE) {
 			smtp_fail_nomem(e);
 			return;
 		}
