@@ -2,7 +2,8 @@
 /*
  * Inside the IMAP engine, shared by its two halves: imap-wire.c knows
  * how IMAP looks on the wire (lines and server literals, atoms, response
- * codes, quoted strings and literals we send, failure records), imap.c
+ * codes, tagged commands, quoted strings and literals we send, failure
+ * records), imap.c
  * decides what to send next. Nothing outside those two files includes
  * this; the rest of the library sees proto/imap.h.
  */
@@ -122,6 +123,13 @@ void imap_fail_refusal(struct mailconn__imap *e, enum mailconn__step step,
                        const char *what);
 void imap_protocol_error(struct mailconn__imap *e, const char *l, size_t n,
                          const char *what);
+
+/* Open a command: new tag, fresh reply context. */
+void imap_begin_command(struct mailconn__imap *e, enum mailconn__step step);
+/* Queue "<tag> <args>\r\n" and report it as sent. 0, or -1 after
+ * failing. */
+int imap_send_command(struct mailconn__imap *e, enum mailconn__step step,
+                      const char *args);
 
 /* Replace the known capabilities with the atoms in [p, p+n). */
 void imap_set_caps(struct mailconn__imap *e, const char *p, size_t n);

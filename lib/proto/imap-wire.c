@@ -148,6 +148,39 @@ imap_fail_refusal(struct mailconn__imap *e, enum mailconn__step step,
 	mailconn__buf_clear(&e->tmp);
 }
 
+/* ---- Commands --------------------------------------------------------- */
+
+/* Open a command: new tag, fresh reply context. */
+void
+imap_begin_command(struct mailconn__imap *e, enum mailconn__step step)
+{
+	e->tag_no++;
+	snprintf(e->tag, sizeof(e->tag), "A%u", e->tag_no);
+	e->step = step;
+	e->cmd_open = 1;
+	e->caps_fresh = 0;
+	mailconn__buf_clear(&e->kept);
+}
+
+/* Queue "<tag> <args>\r\n" and report it as sent. */
+int
+imap_send_command(struct mailconn__imap *e, enum mailconn__step step,
+                  const char *args)
+{
+	imap_begin_command(e, step);
+	int rc = mailconn__buf_printf(&e->out, "%s %s\r\n", e->tag, args);
+	if (rc) {
+		imap_fail_nomem(e);
+		return -1;
+	}
+	/* Reported lines are NUL-terminated; the output holds CRLF. */
+	mailconn__buf_clear(&e->tmp);
+	if (mailconn__buf_printf(&e->tmp, "%s %s", e->tag, args) == 0)
+		imap_report(e, MAILCONN_DIR_SENT, e->tmp.data, e->tmp.len);
+	mailconn__buf_clear(&e->tmp);
+	return 0;
+}
+
 /* ---- Capabilities and response codes -------------------------------- */
 
 static int

@@ -10,39 +10,6 @@
 #include "core/text.h"
 #include "proto/imap-int.h"
 
-/* ---- Sending ---------------------------------------------------------- */
-
-/* Open a command: new tag, fresh reply context. */
-static void
-begin_command(struct mailconn__imap *e, enum mailconn__step step)
-{
-	e->tag_no++;
-	snprintf(e->tag, sizeof(e->tag), "A%u", e->tag_no);
-	e->step = step;
-	e->cmd_open = 1;
-	e->caps_fresh = 0;
-	mailconn__buf_clear(&e->kept);
-}
-
-/* Queue "<tag> <args>\r\n" and report it as sent. */
-static int
-send_command(struct mailconn__imap *e, enum mailconn__step step,
-             const char *args)
-{
-	begin_command(e, step);
-	int rc = mailconn__buf_printf(&e->out, "%s %s\r\n", e->tag, args);
-	if (rc) {
-		imap_fail_nomem(e);
-		return -1;
-	}
-	/* Reported lines are NUL-terminated; the output holds CRLF. */
-	mailconn__buf_clear(&e->tmp);
-	if (mailconn__buf_printf(&e->tmp, "%s %s", e->tag, args) == 0)
-		imap_report(e, MAILCONN_DIR_SENT, e->tmp.data, e->tmp.len);
-	mailconn__buf_clear(&e->tmp);
-	return 0;
-}
-
 /* ---- Stage flow ------------------------------------------------------- */
 
 static void start_login(struct mailconn__imap *e);
@@ -53,7 +20,7 @@ advance(struct mailconn__imap *e)
 {
 	e->cmd_open = 0;
 	if (!e->caps_known) {
-		if (send_command(e, MAILCONN__STEP_CAPABILITY, "CAPABILITY") == 0)
+		if (imap_send_command(e, MAILCONN__STEP_CAPABILITY, "CAPABILITY") == 0)
 			e->st = ST_CAPABILITY;
 		return;
 	}
@@ -66,7 +33,7 @@ advance(struct mailconn__imap *e)
 			          e->caps.data ? e->caps.data : "");
 			return;
 		}
-		if (send_command(e, MAILCONN__STEP_STARTTLS, "STARTTLS") == 0)
+		if (imap_send_command(e, MAILCONN__STEP_STARTTLS, "STARTTLS") == 0)
 			e->st = ST_STARTTLS;
 		return;
 	}
@@ -89,7 +56,7 @@ login_command(struct mailconn__imap *e)
 
 	e->use_login_cmd = 1;
 	e->mech = MAILCONN__MECH_NONE;
-	begin_command(e, MAILCONN__STEP_LOGIN);
+	imap_begin_command(e, MAILCONN__STEP_LOGIN);
 	mailconn__buf_clear(&e->pend);
 	e->pend_chunks = e->pend_next = 0;
 
@@ -137,7 +104,7 @@ authenticate_command(struct mailconn__imap *e, enum mailconn__mech m)
 
 	e->use_login_cmd = 0;
 	e->mech = m;
-	begin_command(e, MAILCONN__STEP_AUTHENTICATE);
+	imap_begin_command(e, MAILCONN__STEP_AUTHENTICATE);
 	e->sasl = mailconn__sasl_new(m, e->p.username ? e->p.username : "",
 	                             imap_secret(e), e->p.host, e->p.port,
 	                             e->have_cb ? &cb : NULL, e->p.crypto);
@@ -576,21 +543,21 @@ handle_tagged_ok(struct mailconn__imap *e, const char *l, size_t n,
 			e->sasl = NULL;
 		}
 		if (!e->caps_fresh) {
-			if (send_command(e, MAILCONN__STEP_CAPABILITY,
-			                 "CAPABILITY") == 0)
+			if (imap_send_command(e, MAILCONN__STEP_CAPABILITY,
+			                      "CAPABILITY") == 0)
 				e->st = ST_CAPABILITY_POST;
 			return;
 		}
 		/* fall through */
 	case ST_CAPABILITY_POST:
-		if (send_command(e, MAILCONN__STEP_SELECT, "EXAMINE INBOX") == 0)
+		if (imap_send_command(e, MAILCONN__STEP_SELECT, "EXAMINE INBOX") == 0)
 			e->st = ST_EXAMINE;
 		break;
 	case ST_EXAMINE:
 		/* The verdict is in with EXAMINE's OK. LOGOUT is a courtesy:
 		 * send it and finish without waiting a round trip for the
 		 * reply (the driver closes once it is out). */
-		if (send_command(e, MAILCONN__STEP_LOGOUT, "LOGOUT") == 0) {
+		if (imap_send_command(e, MAILCONN__STEP_LOGOUT, "LOGOUT") == 0) {
 			e->cmd_open = 0;
 			e->st = ST_DONE;
 		}
