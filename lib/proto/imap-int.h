@@ -3,9 +3,8 @@
  * Inside the IMAP engine, shared by its two halves: imap-wire.c knows
  * how IMAP looks on the wire (lines and server literals, atoms, response
  * codes, tagged commands, quoted strings and literals we send, failure
- * records), imap.c
- * decides what to send next. Nothing outside those two files includes
- * this; the rest of the library sees proto/imap.h.
+ * records), imap.c decides what to send next. Nothing outside those two
+ * files includes this; the rest of the library sees proto/imap.h.
  */
 #ifndef MAILCONN_PROTO_IMAP_INT_H
 #define MAILCONN_PROTO_IMAP_INT_H
