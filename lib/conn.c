@@ -15,10 +15,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "dial.h"
-#include "proto/imap.h"
 #include "proto/outcome.h"
-#include "proto/smtp.h"
 #include "tls.h"
 
 /* Engine actions handled per step before yielding to the caller. */
@@ -45,8 +44,8 @@ struct mailconn__conn {
 	struct mailconn__tls *tls;
 	int saw_first_input;
 
-	struct mailconn__imap *imap;
-	struct mailconn__smtp *smtp;
+	const struct mailconn__engine_ops *ops;
+	void *engine;
 
 	mailconn_stage facts_stage;     /* the engine's stage at the last look */
 	char *caps_told;                /* capabilities last told, or NULL */
@@ -57,76 +56,61 @@ struct mailconn__conn {
 	char tls_version[32], tls_cipher[96], cert_sha256[100], cert_subject[512];
 };
 
-/* ---- engine dispatch: one place that knows there are two protocols ---- */
+/* ---- engine dispatch: the engine table knows the protocol ---------- */
 
 static enum mailconn__action
 engine_next(struct mailconn__conn *c)
 {
-	return c->imap ? mailconn__imap_next(c->imap) : mailconn__smtp_next(c->smtp);
+	return c->ops->next(c->engine);
 }
 
 static void
 engine_feed(struct mailconn__conn *c, const char *data, size_t len)
 {
-	if (c->imap)
-		mailconn__imap_feed(c->imap, data, len);
-	else
-		mailconn__smtp_feed(c->smtp, data, len);
+	c->ops->feed(c->engine, data, len);
 }
 
 static void
 engine_eof(struct mailconn__conn *c)
 {
-	if (c->imap)
-		mailconn__imap_eof(c->imap);
-	else
-		mailconn__smtp_eof(c->smtp);
+	c->ops->eof(c->engine);
 }
 
 static size_t
 engine_output(struct mailconn__conn *c, const char **data)
 {
-	return c->imap ? mailconn__imap_output(c->imap, data)
-	               : mailconn__smtp_output(c->smtp, data);
+	return c->ops->output(c->engine, data);
 }
 
 static void
 engine_output_done(struct mailconn__conn *c, size_t n)
 {
-	if (c->imap)
-		mailconn__imap_output_done(c->imap, n);
-	else
-		mailconn__smtp_output_done(c->smtp, n);
+	c->ops->output_done(c->engine, n);
 }
 
 static void
 engine_tls_started(struct mailconn__conn *c,
                    const struct mailconn__channel_binding *cb)
 {
-	if (c->imap)
-		mailconn__imap_tls_started(c->imap, cb);
-	else
-		mailconn__smtp_tls_started(c->smtp, cb);
+	c->ops->tls_started(c->engine, cb);
 }
 
 mailconn_stage
 mailconn__conn_stage(const struct mailconn__conn *c)
 {
-	return c->imap ? mailconn__imap_stage(c->imap) : mailconn__smtp_stage(c->smtp);
+	return c->ops->stage(c->engine);
 }
 
 static const char *
 engine_capabilities(const struct mailconn__conn *c)
 {
-	return c->imap ? mailconn__imap_capabilities(c->imap)
-	               : mailconn__smtp_capabilities(c->smtp);
+	return c->ops->capabilities(c->engine);
 }
 
 static const char *
 engine_mechanism(const struct mailconn__conn *c)
 {
-	return c->imap ? mailconn__imap_mechanism(c->imap)
-	               : mailconn__smtp_mechanism(c->smtp);
+	return c->ops->mechanism(c->engine);
 }
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -463,10 +447,7 @@ run_engine(struct mailconn__conn *c)
 			c->state = ST_DONE;
 			return;
 		case MAILCONN__ACT_FAILED: {
-			const struct mailconn__failure *f =
-				c->imap ? mailconn__imap_failure(c->imap)
-				        : mailconn__smtp_failure(c->smtp);
-			c->failure = *f;
+			c->failure = *c->ops->failure(c->engine);
 			c->state = ST_FAILED;
 			return;
 		}
@@ -489,11 +470,11 @@ mailconn__conn_new(const struct mailconn__conn_params *p)
 	ep.tls_mode = p->security == MAILCONN_SECURITY_TLS ? MAILCONN__TLS_IMPLICIT
 	            : p->security == MAILCONN_SECURITY_STARTTLS ? MAILCONN__TLS_STARTTLS
 	            : MAILCONN__TLS_NONE;
-	if (p->protocol == MAILCONN_PROTOCOL_IMAP)
-		c->imap = mailconn__imap_new(&ep);
-	else
-		c->smtp = mailconn__smtp_new(&ep);
-	if (!c->imap && !c->smtp) {
+	ep.crypto = &mailconn__gnutls_crypto;
+	c->ops = p->protocol == MAILCONN_PROTOCOL_IMAP ? &mailconn__imap_engine
+	                                                : &mailconn__smtp_engine;
+	c->engine = c->ops->new(&ep);
+	if (!c->engine) {
 		free(c);
 		return NULL;
 	}
@@ -519,8 +500,7 @@ mailconn__conn_free(struct mailconn__conn *c)
 		mailconn__unwatch(c->p.epoll_fd, c->fd);
 		close(c->fd);
 	}
-	mailconn__imap_free(c->imap);
-	mailconn__smtp_free(c->smtp);
+	c->ops->free(c->engine);
 	free(c->caps_told);
 	free(c);
 }
@@ -557,14 +537,13 @@ mailconn__conn_wake_at(const struct mailconn__conn *c, int64_t now)
 int
 mailconn__conn_held(const struct mailconn__conn *c)
 {
-	return c->smtp && c->state == ST_RUN && mailconn__smtp_held(c->smtp);
+	return c->state == ST_RUN && c->ops->held(c->engine);
 }
 
 void
 mailconn__conn_release(struct mailconn__conn *c)
 {
-	if (c->smtp)
-		mailconn__smtp_release(c->smtp);
+	c->ops->release(c->engine);
 }
 
 int

@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "proto/engine.h"
+#include "core/cbind.h"
+#include "mailconn.h"
 #include "proto/outcome.h"
 
 struct mailconn__tls;

@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
-
 void
 mailconn__wipe(void *p, size_t n)
 {
+	/* explicit_bzero (glibc 2.25) is never optimised away, even when
+	 * the memory is freed right after. */
 	if (p && n)
-		gnutls_memset(p, 0, n);
+		explicit_bzero(p, n);
 }
 
 void

@@ -2,11 +2,12 @@
 /* Secret scrubbing for server text (see scrub.h). */
 #include "core/scrub.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/text.h"
-#include "proto/b64.h"
+#include "core/b64.h"
 
 static const char redacted[] = "[redacted]";
 
@@ -77,17 +78,6 @@ mailconn__scrub_add(struct mailconn__scrub *s, const char *secret)
 	return 0;
 }
 
-static size_t
-find(const char *hay, size_t n, const char *needle, size_t m)
-{
-	if (m == 0 || m > n)
-		return (size_t)-1;
-	for (size_t i = 0; i + m <= n; i++)
-		if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
-			return i;
-	return (size_t)-1;
-}
-
 int
 mailconn__scrub_apply(const struct mailconn__scrub *s, const char *in,
                       size_t len, struct mailconn__buf *out)
@@ -95,21 +85,22 @@ mailconn__scrub_apply(const struct mailconn__scrub *s, const char *in,
 	size_t i = 0;
 	while (i < len) {
 		/* The earliest needle wins; on a tie, the longest. */
-		size_t best_at = (size_t)-1, best_len = 0;
+		size_t best_at = SIZE_MAX, best_len = 0;
 		for (int k = 0; k < s->n; k++) {
-			size_t at = find(in + i, len - i, s->needle[k], s->len[k]);
-			if (at != (size_t)-1 && (at < best_at ||
+			size_t at = mailconn__memfind(in + i, len - i,
+			                              s->needle[k], s->len[k]);
+			if (at != SIZE_MAX && (at < best_at ||
 			                         (at == best_at && s->len[k] > best_len))) {
 				best_at = at;
 				best_len = s->len[k];
 			}
 		}
-		size_t plain = best_at == (size_t)-1 ? len - i : best_at;
+		size_t plain = best_at == SIZE_MAX ? len - i : best_at;
 		int rc = mailconn__buf_append(out, in + i, plain);
 		if (rc)
 			return rc;
 		i += plain;
-		if (best_at == (size_t)-1)
+		if (best_at == SIZE_MAX)
 			break;
 		rc = mailconn__buf_append(out, redacted, sizeof redacted - 1);
 		if (rc)

@@ -2,6 +2,7 @@
 /* Sanitising untrusted server text (see text.h). */
 #include "core/text.h"
 
+#include <stdint.h>
 #include <string.h>
 
 size_t
@@ -86,4 +87,40 @@ mailconn__sanitize(const char *in, size_t len, int keep_newlines,
 		i += n;
 	}
 	return 0;
+}
+
+unsigned char
+mailconn__ascii_lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+int
+mailconn__ascii_ieq(const char *p, size_t n, const char *word)
+{
+	if (n != strlen(word))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (mailconn__ascii_lower((unsigned char)p[i]) !=
+		    mailconn__ascii_lower((unsigned char)word[i]))
+			return 0;
+	return 1;
+}
+
+int
+mailconn__ascii_iprefix(const char *p, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix);
+	return n >= k && mailconn__ascii_ieq(p, k, prefix);
+}
+
+size_t
+mailconn__memfind(const char *hay, size_t hn, const char *needle, size_t nn)
+{
+	if (nn == 0 || nn > hn)
+		return SIZE_MAX;
+	for (size_t i = 0; i + nn <= hn; i++)
+		if (hay[i] == needle[0] && memcmp(hay + i, needle, nn) == 0)
+			return i;
+	return SIZE_MAX;
 }

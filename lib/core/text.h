@@ -23,4 +23,19 @@ int mailconn__sanitize(const char *in, size_t len, int keep_newlines,
  * (overlong forms, surrogates and values above U+10FFFF are invalid). */
 size_t mailconn__utf8_seq(const unsigned char *s, size_t len, unsigned *cp);
 
+/* Protocol keywords are ASCII and case-insensitive, while the text around
+ * them may hold NUL bytes: these compare by length, never stopping at a
+ * NUL, and never depend on the locale. */
+
+/* Does p[0..n) equal `word`, ignoring ASCII case? */
+int mailconn__ascii_ieq(const char *p, size_t n, const char *word);
+/* Does p[0..n) start with `prefix`, ignoring ASCII case? */
+int mailconn__ascii_iprefix(const char *p, size_t n, const char *prefix);
+/* ASCII lower case of one byte; other bytes unchanged. */
+unsigned char mailconn__ascii_lower(unsigned char c);
+/* Offset of the first needle[0..nn) in hay[0..hn) (exact bytes), or
+ * SIZE_MAX when absent or nn is 0. */
+size_t mailconn__memfind(const char *hay, size_t hn, const char *needle,
+                         size_t nn);
+
 #endif

@@ -2,516 +2,14 @@
 /*
  * The classifier: a server's reply, read in context (protocol, step, host),
  * becomes one of the eight outcomes plus a finer cause, by an ordered table
- * of rules, the way an experienced mail administrator would read it.
+ * of rules, the way an experienced mail administrator would read it. The
+ * reply is read into a view by classify-read.c; providers are known by
+ * provider.c.
  */
-#include "proto/classify.h"
-
 #include <string.h>
 
-/* ---- Providers -------------------------------------------------------- */
-
-#define MAX_DOMAINS 10
-
-struct provider {
-	const char *id;
-	const char *name;
-	/*
-	 * 1 when the provider never accepts the account password over IMAP or
-	 * SMTP and never says so itself: its bare "invalid credentials" then
-	 * means "use an app password", which is what the user must do.
-	 */
-	int app_password_only;
-	const char *domains[MAX_DOMAINS]; /* the host ends in one of these */
-};
-
-/*
- * Which providers are app_password_only, and why (see the corpus rows):
- *   Yahoo and AOL (one platform): third-party apps need a generated app
- *     password, and both a wrong account password and a wrong app password
- *     get the same [AUTHENTICATIONFAILED] text (R011, R136).
- *   iCloud: the Apple Account password is never accepted; an app-specific
- *     password is mandatory and the refusal text is generic (R016).
- *   Fastmail: IMAP and SMTP take app passwords only (R065).
- * Not app_password_only, although they offer app passwords:
- *   Gmail says so explicitly when one is needed (534-5.7.9 "Application-
- *     specific password required", [ALERT] texts), so its bare 5.7.8
- *     BadCredentials really is a wrong password (R005).
- *   Microsoft 365 / Outlook.com: app passwords go through the same basic
- *     authentication path that tenants switch off, so advising one would
- *     mislead (R018, R020, R024).
- *   Zoho, GMX/WEB.DE, Yandex: the account password works unless 2-step
- *     verification is on, or the refusal also covers "IMAP disabled in the
- *     settings" (R014, R059, R127).
- */
-static const struct provider providers[] = {
-	{ "gmail", "Gmail", 0,
-	  { "gmail.com", "googlemail.com", "google.com" } },
-	{ "microsoft365", "Microsoft 365", 0,
-	  { "office365.com", "outlook.cn", "office365.us" } },
-	{ "outlook", "Outlook.com", 0,
-	  { "outlook.com", "hotmail.com", "live.com" } },
-	{ "yahoo", "Yahoo Mail", 1,
-	  { "yahoo.com", "ymail.com" } },
-	{ "aol", "AOL Mail", 1,
-	  { "aol.com", "aim.com" } },
-	{ "icloud", "iCloud Mail", 1,
-	  { "me.com", "icloud.com", "mac.com" } },
-	{ "fastmail", "Fastmail", 1,
-	  { "fastmail.com", "fastmail.fm", "messagingengine.com" } },
-	{ "zoho", "Zoho Mail", 0,
-	  { "zoho.com", "zoho.eu", "zoho.in", "zoho.com.au", "zoho.jp",
-	    "zohomail.com", "zoho.com.cn", "zohocloud.ca", "zoho.sa" } },
-	{ "gmx", "GMX", 0,
-	  { "gmx.net", "gmx.com", "gmx.de", "gmx.at", "gmx.ch", "gmx.co.uk",
-	    "gmx.fr", "gmx.es" } },
-	{ "webde", "WEB.DE", 0,
-	  { "web.de" } },
-	{ "ionos", "IONOS", 0,
-	  { "ionos.com", "ionos.de", "ionos.co.uk", "ionos.fr", "ionos.es",
-	    "ionos.it", "1and1.com", "1und1.de" } },
-	{ "yandex", "Yandex Mail", 0,
-	  { "yandex.com", "yandex.ru", "yandex.net" } },
-	{ "qq", "QQ Mail", 0,
-	  { "qq.com" } },
-	{ "netease", "NetEase Mail", 0,
-	  { "163.com", "126.com", "yeah.net", "188.com" } },
-	{ "proton", "Proton Mail", 0,
-	  { "protonmail.ch", "protonmail.com", "proton.me" } },
-};
-
-#define N_PROVIDERS (sizeof providers / sizeof providers[0])
-
-static const struct provider *
-provider_by_id(const char *id)
-{
-	if (!id)
-		return NULL;
-	for (size_t i = 0; i < N_PROVIDERS; i++)
-		if (strcmp(providers[i].id, id) == 0)
-			return &providers[i];
-	return NULL;
-}
-
-static unsigned char
-lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
-static int
-is_alnum(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	       (c >= 'A' && c <= 'Z');
-}
-
-/* ASCII case-insensitive: does p[0..n) equal word? */
-static int
-ci_equal(const char *p, size_t n, const char *word)
-{
-	if (n != strlen(word))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (lower((unsigned char)p[i]) != lower((unsigned char)word[i]))
-			return 0;
-	return 1;
-}
-
-const char *
-mailconn__provider_from_host(const char *host)
-{
-	if (!host)
-		return NULL;
-	size_t n = 0;
-	while (n < 256 && host[n])
-		n++;
-	if (n == 256)
-		return NULL;
-	if (n > 0 && host[n - 1] == '.')
-		n--;
-	for (size_t i = 0; i < N_PROVIDERS; i++) {
-		for (size_t d = 0; d < MAX_DOMAINS; d++) {
-			const char *dom = providers[i].domains[d];
-			if (!dom)
-				break;
-			size_t k = strlen(dom);
-			if (k > n)
-				continue;
-			/* Whole labels only: "notgmail.com" is not Gmail. */
-			if (k < n && host[n - k - 1] != '.')
-				continue;
-			if (ci_equal(host + n - k, k, dom))
-				return providers[i].id;
-		}
-	}
-	return NULL;
-}
-
-const char *
-mailconn__provider_display_name(const char *provider)
-{
-	const struct provider *p = provider_by_id(provider);
-	if (p)
-		return p->name;
-	return provider ? provider : "";
-}
-
-/* ---- Reading the reply ------------------------------------------------ */
-
-enum imap_status { ST_NONE = 0, ST_OK, ST_NO, ST_BAD, ST_BYE, ST_PREAUTH };
-
-/* What the first line looks like, to spot a port speaking something else. */
-enum first_line {
-	FIRST_OTHER = 0,
-	FIRST_IMAP,     /* "* ..." */
-	FIRST_SMTP,     /* "220 ..." */
-	FIRST_ALIEN,    /* POP3, HTTP, SSH */
-	FIRST_TLS       /* a TLS record where text was expected */
-};
-
-#define MAX_CODES 16
-#define CODE_LEN 32
-
-struct view {
-	/* IMAP */
-	enum imap_status status;   /* tagged line's, else BYE or untagged */
-	char codes[MAX_CODES][CODE_LEN]; /* [ATOM] of every status line */
-	size_t ncodes;
-	int cap_listed, cap_rev1, cap_logindisabled, cap_usable_auth;
-	/* SMTP */
-	int basic;                 /* reply code of the last line, -1: none */
-	int esc[3];                /* first enhanced code; esc[0] -1: none */
-	int ehlo_auth_listed, ehlo_usable_mech, ehlo_starttls;
-	/* Both */
-	enum first_line first;
-	/*
-	 * Every line's text, joined by one space: ASCII lower-cased, control
-	 * bytes (NUL included) and hyphens made spaces, runs of blanks
-	 * collapsed, other bytes kept. SMTP reply codes are left out. Phrases
-	 * are matched here, so they are written the same way.
-	 */
-	char text[MAILCONN__MAX_REPLY + 1];
-	size_t text_len;
-};
-
-static void
-text_add(struct view *v, const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c < 0x20 || c == 0x7f || c == '-')
-			c = ' ';
-		else
-			c = lower(c);
-		if (c == ' ' &&
-		    (v->text_len == 0 || v->text[v->text_len - 1] == ' '))
-			continue;
-		if (v->text_len >= sizeof v->text - 1)
-			break;
-		v->text[v->text_len++] = (char)c;
-	}
-	v->text[v->text_len] = '\0';
-}
-
-/* Phrases match at the start of a word (or anywhere, for a phrase that
- * does not start with a letter or digit). */
-static int
-text_has(const struct view *v, const char *phrase)
-{
-	size_t n = strlen(phrase);
-	if (n == 0 || n > v->text_len)
-		return 0;
-	int word = is_alnum((unsigned char)phrase[0]);
-	for (size_t i = 0; i + n <= v->text_len; i++) {
-		if (word && i > 0 && is_alnum((unsigned char)v->text[i - 1]))
-			continue;
-		if (memcmp(v->text + i, phrase, n) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static size_t
-skip_blanks(const char *p, size_t n, size_t i)
-{
-	while (i < n && is_blank(p[i]))
-		i++;
-	return i;
-}
-
-/* End of a token: at a blank, or at '[' so that "NO[CODE]" still parses. */
-static size_t
-token_end(const char *p, size_t n, size_t i)
-{
-	while (i < n && !is_blank(p[i]) && p[i] != '[')
-		i++;
-	return i;
-}
-
-static int
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* The login mechanisms sasl.c and IMAP LOGIN can use. */
-static int
-mechanism_usable(const char *p, size_t n)
-{
-	static const char *const usable[] = {
-		"PLAIN", "LOGIN", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS",
-		"XOAUTH2", "OAUTHBEARER",
-	};
-	for (size_t i = 0; i < sizeof usable / sizeof usable[0]; i++)
-		if (ci_equal(p, n, usable[i]))
-			return 1;
-	return 0;
-}
-
-static enum first_line
-sniff(const char *p, size_t n)
-{
-	if (n >= 2 && (p[0] == 0x16 || p[0] == 0x15) && p[1] == 0x03)
-		return FIRST_TLS;
-	if (n >= 1 && p[0] == '*' && (n == 1 || is_blank(p[1])))
-		return FIRST_IMAP;
-	if (n >= 3 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) &&
-	    (n == 3 || p[3] == ' ' || p[3] == '-'))
-		return FIRST_SMTP;
-	if ((n >= 3 && ci_equal(p, 3, "+OK")) ||
-	    (n >= 4 && ci_equal(p, 4, "-ERR")) ||
-	    (n >= 5 && ci_equal(p, 5, "HTTP/")) ||
-	    (n >= 4 && ci_equal(p, 4, "SSH-")))
-		return FIRST_ALIEN;
-	return FIRST_OTHER;
-}
-
-static void
-imap_capability(struct view *v, const char *p, size_t n)
-{
-	v->cap_listed = 1;
-	for (size_t i = skip_blanks(p, n, 0); i < n; i = skip_blanks(p, n, i)) {
-		size_t e = i;
-		while (e < n && !is_blank(p[e]) && p[e] != ']')
-			e++;
-		const char *a = p + i;
-		size_t an = e - i;
-		if (ci_equal(a, an, "IMAP4rev1") ||
-		    ci_equal(a, an, "IMAP4rev2"))
-			v->cap_rev1 = 1;
-		else if (ci_equal(a, an, "LOGINDISABLED"))
-			v->cap_logindisabled = 1;
-		else if (an > 5 && ci_equal(a, 5, "AUTH=") &&
-		         mechanism_usable(a + 5, an - 5))
-			v->cap_usable_auth = 1;
-		if (e < n && p[e] == ']')
-			break;
-		i = e;
-	}
-}
-
-static enum imap_status
-imap_status_word(const char *p, size_t n)
-{
-	if (ci_equal(p, n, "OK"))
-		return ST_OK;
-	if (ci_equal(p, n, "NO"))
-		return ST_NO;
-	if (ci_equal(p, n, "BAD"))
-		return ST_BAD;
-	if (ci_equal(p, n, "BYE"))
-		return ST_BYE;
-	if (ci_equal(p, n, "PREAUTH"))
-		return ST_PREAUTH;
-	return ST_NONE;
-}
-
-/* After a status word: an optional "[ATOM args]" response code. */
-static void
-imap_code(struct view *v, const char *p, size_t n, size_t i)
-{
-	i = skip_blanks(p, n, i);
-	if (i >= n || p[i] != '[')
-		return;
-	size_t s = ++i;
-	while (i < n && !is_blank(p[i]) && p[i] != ']')
-		i++;
-	size_t an = i - s;
-	if (ci_equal(p + s, an, "CAPABILITY")) {
-		imap_capability(v, p + i, n - i);
-		return;
-	}
-	if (an == 0 || an >= CODE_LEN || v->ncodes >= MAX_CODES)
-		return;
-	char *c = v->codes[v->ncodes++];
-	for (size_t k = 0; k < an; k++) {
-		unsigned char ch = (unsigned char)p[s + k];
-		c[k] = (char)((ch >= 'a' && ch <= 'z') ? ch - 'a' + 'A' : ch);
-	}
-	c[an] = '\0';
-}
-
-struct imap_acc {
-	enum imap_status tagged, untagged;
-	int have_tagged, bye;
-	int continuation;          /* the last line was "+ ..." */
-};
-
-static void
-imap_line(struct view *v, struct imap_acc *acc, const char *p, size_t n)
-{
-	text_add(v, p, n);
-	size_t i = skip_blanks(p, n, 0);
-	size_t e = token_end(p, n, i);
-	if (e == i)
-		return;
-	int untagged = (e - i == 1 && p[i] == '*');
-	acc->continuation = (e - i == 1 && p[i] == '+');
-	if (acc->continuation)
-		return; /* text only */
-	size_t s = skip_blanks(p, n, e);
-	size_t se = token_end(p, n, s);
-	if (untagged && ci_equal(p + s, se - s, "CAPABILITY")) {
-		imap_capability(v, p + se, n - se);
-		return;
-	}
-	enum imap_status st = imap_status_word(p + s, se - s);
-	if (st == ST_NONE)
-		return;
-	imap_code(v, p, n, se);
-	if (!untagged) {
-		acc->tagged = st;
-		acc->have_tagged = 1;
-	} else {
-		acc->untagged = st;
-		if (st == ST_BYE)
-			acc->bye = 1;
-	}
-}
-
-/* "d.ddd.ddd" right after the basic code; class 2, 4 or 5 (RFC 3463).
- * Returns the index after it, or 0 when there is none. */
-static size_t
-smtp_esc(const char *p, size_t n, size_t i, int part[3])
-{
-	if (i >= n || (p[i] != '2' && p[i] != '4' && p[i] != '5'))
-		return 0;
-	for (int k = 0; k < 3; k++) {
-		size_t s = i;
-		part[k] = 0;
-		while (i < n && is_digit(p[i]) && i - s < 3)
-			part[k] = part[k] * 10 + (p[i++] - '0');
-		if (i == s || (k == 0 && i - s != 1))
-			return 0;
-		if (k < 2) {
-			if (i >= n || p[i] != '.')
-				return 0;
-			i++;
-		}
-	}
-	if (i < n && (is_digit(p[i]) || p[i] == '.'))
-		return 0;
-	return i;
-}
-
-static void
-smtp_ehlo_keyword(struct view *v, const char *p, size_t n)
-{
-	size_t e = 0;
-	while (e < n && !is_blank(p[e]) && p[e] != '=')
-		e++;
-	if (ci_equal(p, e, "STARTTLS")) {
-		v->ehlo_starttls = 1;
-		return;
-	}
-	if (!ci_equal(p, e, "AUTH"))
-		return;
-	v->ehlo_auth_listed = 1;
-	/* "AUTH PLAIN LOGIN", or the old "AUTH=PLAIN LOGIN" form. */
-	for (size_t i = e + 1; i < n; ) {
-		i = skip_blanks(p, n, i);
-		size_t s = i;
-		while (i < n && !is_blank(p[i]))
-			i++;
-		if (i > s && mechanism_usable(p + s, i - s))
-			v->ehlo_usable_mech = 1;
-	}
-}
-
-static void
-smtp_line(struct view *v, const char *p, size_t n, size_t index)
-{
-	size_t i = skip_blanks(p, n, 0);
-	if (n - i < 3 || !is_digit(p[i]) || !is_digit(p[i + 1]) ||
-	    !is_digit(p[i + 2]) ||
-	    (n - i > 3 && p[i + 3] != ' ' && p[i + 3] != '-' &&
-	     p[i + 3] != '\t')) {
-		text_add(v, p, n); /* not "ddd[ -]text": text only */
-		return;
-	}
-	v->basic = (p[i] - '0') * 100 + (p[i + 1] - '0') * 10 +
-	           (p[i + 2] - '0');
-	i = skip_blanks(p, n, i + (n - i > 3 ? 4 : 3));
-	/* The first enhanced code counts; every line's is left out of the
-	 * text, so that a phrase may run on across continuation lines. */
-	int part[3];
-	size_t after = smtp_esc(p, n, i, part);
-	if (after) {
-		if (v->esc[0] < 0)
-			memcpy(v->esc, part, sizeof part);
-		i = skip_blanks(p, n, after);
-	}
-	text_add(v, p + i, n - i);
-	if (index > 0)
-		smtp_ehlo_keyword(v, p + i, n - i);
-}
-
-static void
-read_reply(struct view *v, mailconn_protocol proto, const char *reply,
-           size_t len)
-{
-	struct imap_acc acc = { ST_NONE, ST_NONE, 0, 0, 0 };
-	memset(v, 0, sizeof *v);
-	v->basic = -1;
-	v->esc[0] = -1;
-	if (!reply)
-		len = 0;
-	size_t pos = 0, index = 0;
-	while (pos < len) {
-		const char *nl = memchr(reply + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - reply) : len;
-		const char *line = reply + pos;
-		size_t n = end - pos;
-		while (n > 0 && (line[n - 1] == '\r' || is_blank(line[n - 1])))
-			n--;
-		if (n > 0) {
-			if (index == 0)
-				v->first = sniff(line, n);
-			if (v->text_len > 0)
-				text_add(v, " ", 1);
-			if (proto == MAILCONN_PROTOCOL_IMAP)
-				imap_line(v, &acc, line, n);
-			else
-				smtp_line(v, line, n, index);
-			index++;
-		}
-		pos = end + 1;
-	}
-	if (acc.have_tagged)
-		v->status = acc.tagged;
-	else if (acc.continuation && !acc.bye)
-		v->status = ST_OK; /* the server asks for more: no verdict */
-	else if (acc.bye)
-		v->status = ST_BYE;
-	else
-		v->status = acc.untagged;
-}
+#include "core/text.h"
+#include "proto/classify-int.h"
 
 /* ---- The rules -------------------------------------------------------- */
 
@@ -796,7 +294,7 @@ first_rule(const struct view *v, mailconn_protocol proto,
 		for (pat = r->patterns; *pat && !hit; pat++) {
 			switch (r->match) {
 			case M_PHRASE:
-				hit = text_has(v, *pat);
+				hit = mailconn__view_has(v, *pat);
 				break;
 			case M_IMAP_CODE:
 				hit = imap_has_code(v, *pat);
@@ -1031,7 +529,7 @@ static const char *
 provider_from_reply(const struct view *v)
 {
 	for (size_t i = 0; i < sizeof reply_marks / sizeof reply_marks[0]; i++)
-		if (text_has(v, reply_marks[i].phrase))
+		if (mailconn__view_has(v, reply_marks[i].phrase))
 			return reply_marks[i].provider;
 	return NULL;
 }
@@ -1044,9 +542,9 @@ is_oauth(const char *mechanism)
 	size_t n = 0;
 	while (n < 32 && mechanism[n])
 		n++;
-	return ci_equal(mechanism, n, "XOAUTH2") ||
-	       ci_equal(mechanism, n, "OAUTHBEARER") ||
-	       ci_equal(mechanism, n, "XOAUTH");
+	return mailconn__ascii_ieq(mechanism, n, "XOAUTH2") ||
+	       mailconn__ascii_ieq(mechanism, n, "OAUTHBEARER") ||
+	       mailconn__ascii_ieq(mechanism, n, "XOAUTH");
 }
 
 void
@@ -1068,7 +566,7 @@ mailconn__classify(const struct mailconn__classify_input *in,
 	if ((unsigned)step >= MAILCONN__STEP_COUNT_)
 		step = MAILCONN__STEP_NONE;
 
-	read_reply(&v, proto, in->reply, in->reply ? in->reply_len : 0);
+	mailconn__view_read(&v, proto, in->reply, in->reply ? in->reply_len : 0);
 	const char *host_provider = mailconn__provider_from_host(in->host);
 	out->provider = host_provider ? host_provider : provider_from_reply(&v);
 
@@ -1080,11 +578,12 @@ mailconn__classify(const struct mailconn__classify_input *in,
 	int bare = 0;
 	int imap = proto == MAILCONN_PROTOCOL_IMAP;
 
-	if (step == MAILCONN__STEP_GREETING && v.first == FIRST_TLS) {
+	if (step == MAILCONN__STEP_GREETING && v.first == MAILCONN__WIRE_TLS) {
 		cause = MAILCONN_CAUSE_TLS_MODE_MISMATCH;
 	} else if (step == MAILCONN__STEP_GREETING &&
-	           (v.first == FIRST_ALIEN ||
-	            v.first == (imap ? FIRST_SMTP : FIRST_IMAP))) {
+	           v.first != MAILCONN__WIRE_UNKNOWN &&
+	           v.first != (imap ? MAILCONN__WIRE_IMAP
+	                            : MAILCONN__WIRE_SMTP)) {
 		cause = MAILCONN_CAUSE_WRONG_PROTOCOL;
 	} else if (imap ? imap_success(&v, step, in->tls_active, &cause) :
 	                  smtp_success(&v, step, &cause)) {
@@ -1113,11 +612,11 @@ mailconn__classify(const struct mailconn__classify_input *in,
 			cause = MAILCONN_CAUSE_AUTH_TEMPORARY;
 	}
 
-	/* Provider knowledge: see struct provider. Not when a token was used
-	 * (no password involved), and not when SMTP took the same password. */
-	const struct provider *p = provider_by_id(host_provider);
+	/* Provider knowledge (provider.c). Not when a token was used (no
+	 * password involved), and not when SMTP took the same password. */
 	if (ph == PH_LOGIN && outcome == MAILCONN_UNAUTHORIZED && bare &&
-	    p && p->app_password_only && !is_oauth(in->mechanism) &&
+	    mailconn__provider_app_password_only(host_provider) &&
+	    !is_oauth(in->mechanism) &&
 	    !(imap && in->other_protocol_auth_ok == 1)) {
 		outcome = MAILCONN_APP_PASSWORD;
 		cause = MAILCONN_CAUSE_AUTH_APP_PASSWORD;

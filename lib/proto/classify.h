@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "proto/engine.h"
+#include "proto/provider.h"
 
 struct mailconn__classify_input {
 	mailconn_protocol protocol;
@@ -35,12 +36,6 @@ struct mailconn__classification {
 
 void mailconn__classify(const struct mailconn__classify_input *in,
                         struct mailconn__classification *out);
-
-/* Recognise a provider from a host name ("imap.gmail.com" -> "gmail");
- * NULL when unknown. */
-const char *mailconn__provider_from_host(const char *host);
-/* Human name of a provider id ("gmail" -> "Gmail"). */
-const char *mailconn__provider_display_name(const char *provider);
 
 /* Advice for an outcome, refined by cause and provider (NULL allowed):
  * static English text, never NULL ("" for MAILCONN_OK). */

@@ -13,12 +13,17 @@
  *   case MAILCONN__ACT_DONE:       close the connection
  *   case MAILCONN__ACT_FAILED:     E_failure(e) says why
  *   }
+ *
+ * The driver reaches either engine through struct mailconn__engine_ops,
+ * so it holds no knowledge of which protocol it pumps.
  */
 #ifndef MAILCONN_PROTO_ENGINE_H
 #define MAILCONN_PROTO_ENGINE_H
 
 #include <stddef.h>
 
+#include "core/cbind.h"
+#include "core/crypto.h"
 #include "mailconn.h"
 
 /* Hard limits that keep a hostile server from growing our memory. */
@@ -67,13 +72,6 @@ enum mailconn__tls_mode {
 	MAILCONN__TLS_NONE          /* plaintext chosen explicitly by the user */
 };
 
-/* TLS channel binding for SCRAM-*-PLUS, filled in by the driver. */
-struct mailconn__channel_binding {
-	const char *type;            /* "tls-exporter" or "tls-unique"; NULL: none */
-	const unsigned char *data;
-	size_t len;
-};
-
 /* Why an engine stopped. Text fields are NUL-terminated, raw (the driver
  * sanitises before showing), and never contain a secret. */
 struct mailconn__failure {
@@ -110,8 +108,91 @@ struct mailconn__engine_params {
 	const char *message;         /* complete RFC 5322 message, CRLF line ends,
 	                              * not yet dot-stuffed */
 	int hold_before_send;        /* stop after AUTH until released */
-	/* Tests only: fixed SCRAM client nonce instead of a random one. */
-	const char *test_nonce;
+	/* Randomness and hashes for SCRAM, set by the driver (borrowed). */
+	const struct mailconn__crypto *crypto;
 };
+
+/* One engine seen through a table, so the driver (and the fuzz harness)
+ * pumps IMAP and SMTP with the same code. Calls mirror the engines' own
+ * mailconn__imap_* / mailconn__smtp_* functions; `e` is what `new` gave. */
+struct mailconn__engine_ops {
+	mailconn_protocol protocol;
+	/* NULL when out of memory; `p` and its strings are borrowed. */
+	void *(*new)(const struct mailconn__engine_params *p);
+	/* Wipes and frees; NULL allowed. */
+	void (*free)(void *e);
+	enum mailconn__action (*next)(void *e);
+	void (*feed)(void *e, const char *data, size_t len);
+	void (*eof)(void *e);
+	size_t (*output)(void *e, const char **data);
+	void (*output_done)(void *e, size_t n);
+	void (*tls_started)(void *e,
+	                    const struct mailconn__channel_binding *cb);
+	mailconn_stage (*stage)(const void *e);
+	const struct mailconn__failure *(*failure)(const void *e);
+	const char *(*capabilities)(const void *e);
+	const char *(*mechanism)(const void *e);
+	/* Only SMTP ever holds (params.hold_before_send); for IMAP `held`
+	 * is always 0 and `release` does nothing. */
+	int (*held)(const void *e);
+	void (*release)(void *e);
+};
+
+extern const struct mailconn__engine_ops mailconn__imap_engine;
+extern const struct mailconn__engine_ops mailconn__smtp_engine;
+
+/* Defines `mailconn__<name>_engine` over the typed functions
+ * mailconn__<name>_new, _free, ... and the given held/release functions.
+ * The table cannot point at the typed functions themselves: calling
+ * through a pointer of another type is undefined, so each gets a
+ * void-pointer adapter, written once here for both engines. */
+#define MAILCONN__DEFINE_ENGINE_OPS(name, proto, held_fn, release_fn)          \
+	static void *name##_ops_new(const struct mailconn__engine_params *p)   \
+	{ return mailconn__##name##_new(p); }                                  \
+	static void name##_ops_free(void *e)                                   \
+	{ mailconn__##name##_free(e); }                                        \
+	static enum mailconn__action name##_ops_next(void *e)                  \
+	{ return mailconn__##name##_next(e); }                                 \
+	static void name##_ops_feed(void *e, const char *d, size_t n)          \
+	{ mailconn__##name##_feed(e, d, n); }                                  \
+	static void name##_ops_eof(void *e)                                    \
+	{ mailconn__##name##_eof(e); }                                         \
+	static size_t name##_ops_output(void *e, const char **d)               \
+	{ return mailconn__##name##_output(e, d); }                            \
+	static void name##_ops_output_done(void *e, size_t n)                  \
+	{ mailconn__##name##_output_done(e, n); }                              \
+	static void name##_ops_tls_started(void *e,                            \
+	        const struct mailconn__channel_binding *cb)                    \
+	{ mailconn__##name##_tls_started(e, cb); }                             \
+	static mailconn_stage name##_ops_stage(const void *e)                  \
+	{ return mailconn__##name##_stage(e); }                                \
+	static const struct mailconn__failure *name##_ops_failure(             \
+	        const void *e)                                                 \
+	{ return mailconn__##name##_failure(e); }                              \
+	static const char *name##_ops_capabilities(const void *e)              \
+	{ return mailconn__##name##_capabilities(e); }                         \
+	static const char *name##_ops_mechanism(const void *e)                 \
+	{ return mailconn__##name##_mechanism(e); }                            \
+	static int name##_ops_held(const void *e)                              \
+	{ return held_fn(e); }                                                 \
+	static void name##_ops_release(void *e)                                \
+	{ release_fn(e); }                                                     \
+	const struct mailconn__engine_ops mailconn__##name##_engine = {        \
+		.protocol = proto,                                             \
+		.new = name##_ops_new,                                         \
+		.free = name##_ops_free,                                       \
+		.next = name##_ops_next,                                       \
+		.feed = name##_ops_feed,                                       \
+		.eof = name##_ops_eof,                                         \
+		.output = name##_ops_output,                                   \
+		.output_done = name##_ops_output_done,                         \
+		.tls_started = name##_ops_tls_started,                         \
+		.stage = name##_ops_stage,                                     \
+		.failure = name##_ops_failure,                                 \
+		.capabilities = name##_ops_capabilities,                       \
+		.mechanism = name##_ops_mechanism,                             \
+		.held = name##_ops_held,                                       \
+		.release = name##_ops_release,                                 \
+	}
 
 #endif

@@ -1,456 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Sans-I/O IMAP client for stages 1-2: greeting, CAPABILITY, STARTTLS, one
- * login (LOGIN or AUTHENTICATE), EXAMINE INBOX and LOGOUT. */
-#include "proto/imap.h"
-
-#include <stdarg.h>
-#include <stdint.h>
+ * login (LOGIN or AUTHENTICATE), EXAMINE INBOX and LOGOUT. This half
+ * sequences the commands; imap-wire.c reads and writes the wire. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
-#include "core/scrub.h"
-#include "proto/b64.h"
-#include "proto/classify.h"
-#include "proto/sasl.h"
-
-/* Commands we build: a LOGIN with two literals or a long OAuth2 token. */
-#define IMAP_MAX_OUTPUT (4 * MAILCONN__MAX_LITERAL)
-/* One response including its literals; literal bytes are skipped, not kept,
- * so this only bounds how long one response may go on. */
-#define IMAP_MAX_RESPONSE (4 * MAILCONN__MAX_LITERAL)
-/* RFC 7888: LITERAL- allows non-synchronising literals up to 4096 bytes. */
-#define IMAP_LITERAL_MINUS_MAX 4096
-#define IMAP_MAX_BINDING 256
-/* Room for a line whose echoed secrets were replaced by "[redacted]". */
-#define IMAP_MAX_SCRUBBED (2 * MAILCONN__MAX_REPLY)
-/* LOGIN has two arguments, so at most two synchronising literals. */
-#define IMAP_MAX_SYNC_LITERALS 2
-
-static const char redacted[] = "[redacted]";
-
-enum imap_state {
-	ST_GREETING = 0,
-	ST_CAPABILITY,      /* CAPABILITY before login */
-	ST_STARTTLS,
-	ST_TLS_WAIT,        /* STARTTLS accepted; the driver runs the handshake */
-	ST_LOGIN,           /* LOGIN or AUTHENTICATE in flight */
-	ST_CAPABILITY_POST, /* CAPABILITY after login */
-	ST_EXAMINE,
-	ST_DONE,
-	ST_FAILED
-};
-
-struct mailconn__imap {
-	struct mailconn__engine_params p;
-	enum imap_state st;
-	mailconn_stage stage;
-	int greeted;
-	int tls_active;
-	int secret_sent;             /* from now on, scrub echoes of secrets */
-
-	/* Input: `in` never holds more than one maximal line and its CRLF,
-	 * so a line without an end fails instead of growing memory. */
-	struct mailconn__buf in;
-	size_t scanned;              /* bytes of `in` searched for LF */
-	size_t feed_rest;            /* bytes of the current feed not in `in` */
-	size_t lit_left;             /* server literal bytes still to skip */
-	size_t resp_total;           /* bytes of the response being continued */
-	int resp_continues;          /* next line continues after a literal */
-
-	struct mailconn__buf line;   /* the current line, NUL-terminated */
-	struct mailconn__buf scrub;  /* a line or reply with secrets removed */
-	struct mailconn__scrub secrets; /* the password or token, raw and base64 */
-	struct mailconn__buf out;
-	struct mailconn__buf caps;   /* valid atoms, space-separated */
-	int caps_known;
-	int caps_fresh;              /* a CAPABILITY arrived for this command */
-	struct mailconn__buf kept;   /* untagged status lines of this command */
-	struct mailconn__buf tmp;
-
-	char tag[16];
-	unsigned tag_no;
-	int cmd_open;                /* a tagged reply is expected */
-	enum mailconn__step step;    /* what the command in flight does */
-
-	/* Login */
-	int use_login_cmd;
-	enum mailconn__mech mech;
-	struct mailconn__sasl *sasl;
-	int sasl_done;
-	struct mailconn__buf ir;     /* base64 initial response awaiting '+' */
-	int ir_pending;
-	struct mailconn__buf pend;   /* LOGIN wire bytes, cut at sync literals */
-	size_t pend_cut[IMAP_MAX_SYNC_LITERALS]; /* where each '+' is awaited */
-	unsigned pend_chunks, pend_next;         /* cuts used, next chunk */
-	struct mailconn__buf sasl_in;
-	struct mailconn__buf sasl_out;
-
-	char cb_type[32];
-	unsigned char cb_data[IMAP_MAX_BINDING];
-	size_t cb_len;
-	int have_cb;
-
-	struct mailconn__failure fail;
-};
-
-/* ---- Small helpers ---------------------------------------------------- */
-
-static int
-ci_eq(const char *a, size_t an, const char *b)
-{
-	size_t bn = strlen(b);
-	if (an != bn)
-		return 0;
-	for (size_t i = 0; i < an; i++) {
-		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-		if (x >= 'a' && x <= 'z')
-			x = (unsigned char)(x - 'a' + 'A');
-		if (y >= 'a' && y <= 'z')
-			y = (unsigned char)(y - 'a' + 'A');
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
-
-static int
-ci_prefix(const char *a, size_t an, const char *prefix)
-{
-	size_t pn = strlen(prefix);
-	return an >= pn && ci_eq(a, pn, prefix);
-}
-
-/* A cursor over one line; lines may hold NUL bytes, so lengths rule. */
-struct cur {
-	const char *p;
-	size_t n;
-};
-
-/* Next space-delimited token; one separating space is consumed. */
-static int
-cur_token(struct cur *c, const char **t, size_t *tn)
-{
-	size_t i = 0;
-	while (i < c->n && c->p[i] != ' ')
-		i++;
-	*t = c->p;
-	*tn = i;
-	if (i < c->n)
-		i++;
-	c->p += i;
-	c->n -= i;
-	return *tn > 0;
-}
-
-/* Append what fits: replies and kept lines are cut, never refused. */
-static void
-append_some(struct mailconn__buf *b, const void *p, size_t n)
-{
-	size_t room = b->limit - b->len;
-	if (n > room)
-		n = room;
-	if (n)
-		(void)mailconn__buf_append(b, p, n);
-}
-
-static size_t
-find(const char *hay, size_t hn, const char *needle, size_t nn)
-{
-	if (nn == 0 || nn > hn)
-		return SIZE_MAX;
-	for (size_t i = 0; i + nn <= hn; i++)
-		if (hay[i] == needle[0] && memcmp(hay + i, needle, nn) == 0)
-			return i;
-	return SIZE_MAX;
-}
-
-static const char *
-engine_secret(const struct mailconn__imap *e)
-{
-	if (e->p.oauth2_token && *e->p.oauth2_token)
-		return e->p.oauth2_token;
-	return e->p.password ? e->p.password : "";
-}
-
-/* Server text may echo the secret back (some servers quote the failed
- * command, base64 and all): replace it before anyone can see it. Text that
- * would outgrow `dst` is cut, like every kept reply. */
-static void
-scrub_into(const struct mailconn__imap *e, const char *s, size_t n,
-           struct mailconn__buf *dst)
-{
-	mailconn__buf_clear(dst);
-	(void)mailconn__scrub_apply(&e->secrets, s, n, dst);
-}
-
-static void
-report(struct mailconn__imap *e, mailconn_direction dir, const char *s,
-       size_t n)
-{
-	if (e->p.on_line)
-		e->p.on_line(e->p.line_userdata, dir, s, n);
-}
-
-static mailconn_error
-stage_outcome(const struct mailconn__imap *e)
-{
-	return e->stage == MAILCONN_STAGE_IMAP_LOGIN ? MAILCONN_IMAP_VALIDATION
-	                                              : MAILCONN_IMAP_SETTINGS;
-}
-
-/* Forget everything that might hold a secret or be acted on later. */
-static void
-drop_pending(struct mailconn__imap *e)
-{
-	mailconn__buf_clear(&e->out);
-	mailconn__buf_clear(&e->in);
-	mailconn__buf_clear(&e->pend);
-	mailconn__buf_clear(&e->ir);
-	mailconn__buf_clear(&e->sasl_in);
-	mailconn__buf_clear(&e->sasl_out);
-	e->ir_pending = 0;
-	e->pend_chunks = e->pend_next = 0;
-	e->lit_left = 0;
-	e->scanned = 0;
-	if (e->sasl) {
-		mailconn__sasl_free(e->sasl);
-		e->sasl = NULL;
-	}
-}
-
-static void
-fail(struct mailconn__imap *e, mailconn_error outcome, mailconn_cause cause,
-     const char *reply, size_t reply_len, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-
-static void
-fail(struct mailconn__imap *e, mailconn_error outcome, mailconn_cause cause,
-     const char *reply, size_t reply_len, const char *fmt, ...)
-{
-	struct mailconn__failure *f = &e->fail;
-
-	if (e->st == ST_FAILED)
-		return;
-	f->stage = e->stage;
-	f->step = e->step;
-	f->outcome = outcome;
-	f->cause = cause;
-	f->provider = NULL;
-
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
-	va_end(ap);
-
-	f->reply[0] = '\0';
-	if (reply && reply_len) {
-		scrub_into(e, reply, reply_len, &e->scrub);
-		size_t n = e->scrub.len;
-		if (n > sizeof(f->reply) - 1) {
-			/* Cut before a UTF-8 sequence, not inside one. */
-			n = sizeof(f->reply) - 1;
-			for (int k = 0; k < 3 && n > 0 &&
-			     ((unsigned char)e->scrub.data[n] & 0xC0) == 0x80; k++)
-				n--;
-		}
-		for (size_t i = 0; i < n; i++) {
-			char c = e->scrub.data[i];
-			/* A NUL would hide the rest of the reply. */
-			f->reply[i] = c ? c : '?';
-		}
-		f->reply[n] = '\0';
-		mailconn__buf_clear(&e->scrub);
-	}
-	drop_pending(e);
-	e->st = ST_FAILED;
-}
-
-static void
-fail_nomem(struct mailconn__imap *e)
-{
-	fail(e, stage_outcome(e), MAILCONN_CAUSE_NONE, NULL, 0,
-	     "out of memory");
-}
-
-/* The kept untagged lines plus `last`, '\n'-joined, into e->tmp. */
-static void
-build_reply(struct mailconn__imap *e, const char *last, size_t last_len)
-{
-	mailconn__buf_clear(&e->tmp);
-	append_some(&e->tmp, e->kept.data ? e->kept.data : "", e->kept.len);
-	if (last && last_len) {
-		if (e->tmp.len)
-			append_some(&e->tmp, "\n", 1);
-		append_some(&e->tmp, last, last_len);
-	}
-}
-
-/* Fail on a server refusal, letting the classifier judge it; the fallback
- * holds when it sees no error. */
-static void
-fail_refusal(struct mailconn__imap *e, enum mailconn__step step,
-             const char *last, size_t last_len, mailconn_error fb_outcome,
-             mailconn_cause fb_cause, const char *what)
-{
-	build_reply(e, last, last_len);
-
-	struct mailconn__classify_input in;
-	memset(&in, 0, sizeof(in));
-	in.protocol = MAILCONN_PROTOCOL_IMAP;
-	in.step = step;
-	in.reply = e->tmp.data ? e->tmp.data : "";
-	in.reply_len = e->tmp.len;
-	in.host = e->p.host;
-	in.tls_active = e->tls_active;
-	in.mechanism = e->mech != MAILCONN__MECH_NONE || e->use_login_cmd
-	               ? mailconn__imap_mechanism(e) : NULL;
-	in.other_protocol_auth_ok = -1;
-
-	struct mailconn__classification c;
-	memset(&c, 0, sizeof(c));
-	mailconn__classify(&in, &c);
-
-	mailconn_error outcome = fb_outcome;
-	mailconn_cause cause = fb_cause;
-	if (c.outcome != MAILCONN_OK) {
-		outcome = c.outcome;
-		if (c.cause != MAILCONN_CAUSE_NONE)
-			cause = c.cause;
-	}
-	e->step = step;
-	fail(e, outcome, cause, e->tmp.data, e->tmp.len, "%s", what);
-	e->fail.provider = c.provider;
-	e->fail.step = step;
-	mailconn__buf_clear(&e->tmp);
-}
-
-/* ---- Sending ---------------------------------------------------------- */
-
-/* Open a command: new tag, fresh reply context. */
-static void
-begin_command(struct mailconn__imap *e, enum mailconn__step step)
-{
-	e->tag_no++;
-	snprintf(e->tag, sizeof(e->tag), "A%u", e->tag_no);
-	e->step = step;
-	e->cmd_open = 1;
-	e->caps_fresh = 0;
-	mailconn__buf_clear(&e->kept);
-}
-
-/* Queue "<tag> <args>\r\n" and report it as sent. */
-static int
-send_command(struct mailconn__imap *e, enum mailconn__step step,
-             const char *args)
-{
-	begin_command(e, step);
-	int rc = mailconn__buf_printf(&e->out, "%s %s\r\n", e->tag, args);
-	if (rc) {
-		fail_nomem(e);
-		return -1;
-	}
-	/* Reported lines are NUL-terminated; the output holds CRLF. */
-	mailconn__buf_clear(&e->tmp);
-	if (mailconn__buf_printf(&e->tmp, "%s %s", e->tag, args) == 0)
-		report(e, MAILCONN_DIR_SENT, e->tmp.data, e->tmp.len);
-	mailconn__buf_clear(&e->tmp);
-	return 0;
-}
-
-/* ---- Capabilities ----------------------------------------------------- */
-
-static int
-atom_valid(const char *a, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)a[i];
-		if (c <= 0x20 || c >= 0x7f || strchr("(){}%*\"\\]", c))
-			return 0;
-	}
-	return n > 0;
-}
-
-/* Replace the known capabilities with the atoms in [p, p+n). */
-static void
-set_caps(struct mailconn__imap *e, const char *p, size_t n)
-{
-	struct cur c = { p, n };
-	const char *t;
-	size_t tn;
-
-	mailconn__buf_clear(&e->caps);
-	while (c.n) {
-		if (!cur_token(&c, &t, &tn) || !atom_valid(t, tn))
-			continue;
-		if (e->secret_sent && find(t, tn, engine_secret(e),
-		                           strlen(engine_secret(e))) != SIZE_MAX)
-			continue;
-		if (e->caps.len && e->caps.len + 1 + tn > e->caps.limit)
-			break;
-		if (e->caps.len)
-			append_some(&e->caps, " ", 1);
-		append_some(&e->caps, t, tn);
-	}
-	e->caps_known = 1;
-	e->caps_fresh = 1;
-}
-
-static int
-has_cap(const struct mailconn__imap *e, const char *name)
-{
-	struct cur c = { e->caps.data, e->caps.len };
-	const char *t;
-	size_t tn;
-
-	while (c.n)
-		if (cur_token(&c, &t, &tn) && ci_eq(t, tn, name))
-			return 1;
-	return 0;
-}
-
-/* The SASL mechanisms offered as AUTH= atoms, space-separated, in e->tmp. */
-static const char *
-auth_offered(struct mailconn__imap *e)
-{
-	struct cur c = { e->caps.data, e->caps.len };
-	const char *t;
-	size_t tn;
-
-	mailconn__buf_clear(&e->tmp);
-	while (c.n) {
-		if (!cur_token(&c, &t, &tn) || !ci_prefix(t, tn, "AUTH=") ||
-		    tn == 5)
-			continue;
-		if (e->tmp.len)
-			append_some(&e->tmp, " ", 1);
-		append_some(&e->tmp, t + 5, tn - 5);
-	}
-	return e->tmp.data ? e->tmp.data : "";
-}
-
-/* If resp-text starts with "[CODE ...]", return CODE and its arguments. */
-static int
-resp_code(const char *text, size_t n, const char **code, size_t *code_len,
-          const char **args, size_t *args_len)
-{
-	if (n < 2 || text[0] != '[')
-		return 0;
-	size_t end = 1;
-	while (end < n && text[end] != ']')
-		end++;
-	if (end == n)
-		return 0;
-	size_t i = 1;
-	while (i < end && text[i] != ' ')
-		i++;
-	*code = text + 1;
-	*code_len = i - 1;
-	*args = i < end ? text + i + 1 : text + end;
-	*args_len = i < end ? end - i - 1 : 0;
-	return 1;
-}
+#include "core/b64.h"
+#include "core/text.h"
+#include "proto/imap-int.h"
 
 /* ---- Stage flow ------------------------------------------------------- */
 
@@ -462,95 +20,33 @@ advance(struct mailconn__imap *e)
 {
 	e->cmd_open = 0;
 	if (!e->caps_known) {
-		if (send_command(e, MAILCONN__STEP_CAPABILITY, "CAPABILITY") == 0)
+		if (imap_send_command(e, MAILCONN__STEP_CAPABILITY, "CAPABILITY") == 0)
 			e->st = ST_CAPABILITY;
 		return;
 	}
 	if (e->p.tls_mode == MAILCONN__TLS_STARTTLS && !e->tls_active) {
-		if (!has_cap(e, "STARTTLS")) {
+		if (!imap_has_cap(e, "STARTTLS")) {
 			e->step = MAILCONN__STEP_STARTTLS;
-			fail(e, MAILCONN_IMAP_VALIDATION,
-			     MAILCONN_CAUSE_STARTTLS_UNAVAILABLE, NULL, 0,
-			     "server does not offer STARTTLS (capabilities: %.400s)",
-			     e->caps.data ? e->caps.data : "");
+			imap_fail(e, MAILCONN_IMAP_VALIDATION,
+			          MAILCONN_CAUSE_STARTTLS_UNAVAILABLE, NULL, 0,
+			          "server does not offer STARTTLS (capabilities: %.400s)",
+			          e->caps.data ? e->caps.data : "");
 			return;
 		}
-		if (send_command(e, MAILCONN__STEP_STARTTLS, "STARTTLS") == 0)
+		if (imap_send_command(e, MAILCONN__STEP_STARTTLS, "STARTTLS") == 0)
 			e->st = ST_STARTTLS;
 		return;
 	}
-	if (!has_cap(e, "IMAP4rev1") && !has_cap(e, "IMAP4rev2")) {
+	if (!imap_has_cap(e, "IMAP4rev1") && !imap_has_cap(e, "IMAP4rev2")) {
 		e->step = MAILCONN__STEP_CAPABILITY;
-		fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NO_IMAP4REV1,
-		     NULL, 0,
-		     "server offers neither IMAP4rev1 nor IMAP4rev2 "
-		     "(capabilities: %.400s)", e->caps.data ? e->caps.data : "");
+		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NO_IMAP4REV1,
+		          NULL, 0,
+		          "server offers neither IMAP4rev1 nor IMAP4rev2 "
+		          "(capabilities: %.400s)", e->caps.data ? e->caps.data : "");
 		return;
 	}
 	e->stage = MAILCONN_STAGE_IMAP_LOGIN;
 	start_login(e);
-}
-
-/* A string argument as a quoted string when it is plain printable ASCII,
- * else as a literal (RFC 3501 section 4.3, RFC 7888 for {n+}). */
-static int
-quotable(const char *s)
-{
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-		if (*c < 0x20 || *c > 0x7e)
-			return 0;
-	return 1;
-}
-
-static int
-append_quoted(struct mailconn__buf *b, const char *s)
-{
-	int rc = mailconn__buf_append(b, "\"", 1);
-	for (const char *c = s; !rc && *c; c++) {
-		if (*c == '"' || *c == '\\')
-			rc = mailconn__buf_append(b, "\\", 1);
-		if (!rc)
-			rc = mailconn__buf_append(b, c, 1);
-	}
-	if (!rc)
-		rc = mailconn__buf_append(b, "\"", 1);
-	return rc;
-}
-
-static int
-append_astring(struct mailconn__imap *e, const char *s)
-{
-	struct mailconn__buf *b = &e->pend;
-	size_t n = strlen(s);
-
-	if (quotable(s))
-		return append_quoted(b, s);
-	int nonsync = has_cap(e, "LITERAL+") ||
-	              (has_cap(e, "LITERAL-") && n <= IMAP_LITERAL_MINUS_MAX);
-	int rc = mailconn__buf_printf(b, "{%zu%s}\r\n", n, nonsync ? "+" : "");
-	if (rc)
-		return rc;
-	if (!nonsync) {
-		if (e->pend_chunks >= IMAP_MAX_SYNC_LITERALS)
-			return -1;
-		e->pend_cut[e->pend_chunks++] = b->len;
-	}
-	return mailconn__buf_append(b, s, n);
-}
-
-/* Move the next chunk of the LOGIN command to the output. */
-static int
-send_next_chunk(struct mailconn__imap *e)
-{
-	size_t start = e->pend_next ? e->pend_cut[e->pend_next - 1] : 0;
-	size_t end = e->pend_next < e->pend_chunks ? e->pend_cut[e->pend_next]
-	                                            : e->pend.len;
-	if (mailconn__buf_append(&e->out, e->pend.data + start, end - start))
-		return -1;
-	e->pend_next++;
-	if (e->pend_next > e->pend_chunks)
-		mailconn__buf_clear(&e->pend);
-	return 0;
 }
 
 static void
@@ -560,25 +56,26 @@ login_command(struct mailconn__imap *e)
 
 	e->use_login_cmd = 1;
 	e->mech = MAILCONN__MECH_NONE;
-	begin_command(e, MAILCONN__STEP_LOGIN);
+	imap_begin_command(e, MAILCONN__STEP_LOGIN);
 	mailconn__buf_clear(&e->pend);
 	e->pend_chunks = e->pend_next = 0;
 
 	int rc = mailconn__buf_printf(&e->pend, "%s LOGIN ", e->tag);
 	if (!rc)
-		rc = append_astring(e, user);
+		rc = imap_append_astring(e, user);
 	if (!rc)
 		rc = mailconn__buf_append(&e->pend, " ", 1);
 	if (!rc)
-		rc = append_astring(e, e->p.password);
+		rc = imap_append_astring(e, e->p.password);
 	if (!rc)
 		rc = mailconn__buf_append(&e->pend, "\r\n", 2);
 	if (!rc)
-		rc = send_next_chunk(e);
+		rc = imap_send_next_chunk(e);
 	if (rc) {
-		fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE, NULL, 0,
-		     "cannot build the LOGIN command (out of memory or "
-		     "credentials too long)");
+		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE,
+		          NULL, 0,
+		          "cannot build the LOGIN command (out of memory or "
+		          "credentials too long)");
 		return;
 	}
 	e->secret_sent = 1;
@@ -588,11 +85,11 @@ login_command(struct mailconn__imap *e)
 	mailconn__buf_clear(&e->tmp);
 	rc = mailconn__buf_printf(&e->tmp, "%s LOGIN ", e->tag);
 	if (!rc)
-		rc = append_quoted(&e->tmp, user);
+		rc = imap_append_quoted(&e->tmp, user);
 	if (!rc)
 		rc = mailconn__buf_printf(&e->tmp, " %s", redacted);
 	if (!rc)
-		report(e, MAILCONN_DIR_SENT, e->tmp.data, e->tmp.len);
+		imap_report(e, MAILCONN_DIR_SENT, e->tmp.data, e->tmp.len);
 	mailconn__buf_clear(&e->tmp);
 	e->st = ST_LOGIN;
 }
@@ -607,12 +104,12 @@ authenticate_command(struct mailconn__imap *e, enum mailconn__mech m)
 
 	e->use_login_cmd = 0;
 	e->mech = m;
-	begin_command(e, MAILCONN__STEP_AUTHENTICATE);
+	imap_begin_command(e, MAILCONN__STEP_AUTHENTICATE);
 	e->sasl = mailconn__sasl_new(m, e->p.username ? e->p.username : "",
-	                             engine_secret(e), e->p.host, e->p.port,
-	                             e->have_cb ? &cb : NULL, e->p.test_nonce);
+	                             imap_secret(e), e->p.host, e->p.port,
+	                             e->have_cb ? &cb : NULL, e->p.crypto);
 	if (!e->sasl) {
-		fail_nomem(e);
+		imap_fail_nomem(e);
 		return;
 	}
 	mailconn__buf_clear(&e->sasl_out);
@@ -620,9 +117,9 @@ authenticate_command(struct mailconn__imap *e, enum mailconn__mech m)
 	                                                     &e->sasl_out);
 	if (st == MAILCONN__SASL_ERROR) {
 		mailconn_cause cause = mailconn__sasl_error_cause(e->sasl);
-		fail(e, MAILCONN_IMAP_VALIDATION,
-		     cause ? cause : MAILCONN_CAUSE_AUTH_NO_MECHANISM, NULL, 0,
-		     "cannot start SASL %s", name);
+		imap_fail(e, MAILCONN_IMAP_VALIDATION,
+		          cause ? cause : MAILCONN_CAUSE_AUTH_NO_MECHANISM, NULL, 0,
+		          "cannot start SASL %s", name);
 		return;
 	}
 	e->sasl_done = st == MAILCONN__SASL_DONE;
@@ -634,23 +131,25 @@ authenticate_command(struct mailconn__imap *e, enum mailconn__mech m)
 		                          e->sasl_out.len, &e->ir);
 	mailconn__buf_clear(&e->sasl_out);
 	if (rc) {
-		fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE, NULL, 0,
-		     "cannot encode the SASL %s initial response", name);
+		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE,
+		          NULL, 0, "cannot encode the SASL %s initial response",
+		          name);
 		return;
 	}
 
 	/* Mechanisms without an initial response (LOGIN) send none, even
 	 * with SASL-IR: "=" would be an empty response, not an absent one. */
-	int inline_ir = e->ir.len > 0 && has_cap(e, "SASL-IR");
+	int inline_ir = e->ir.len > 0 && imap_has_cap(e, "SASL-IR");
 	rc = mailconn__buf_printf(&e->out, "%s AUTHENTICATE %s", e->tag, name);
 	if (!rc && inline_ir)
 		rc = mailconn__buf_printf(&e->out, " %s", e->ir.data);
 	if (!rc)
 		rc = mailconn__buf_append(&e->out, "\r\n", 2);
 	if (rc) {
-		fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE, NULL, 0,
-		     "cannot build the AUTHENTICATE command (out of memory or "
-		     "credentials too long)");
+		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE,
+		          NULL, 0,
+		          "cannot build the AUTHENTICATE command (out of memory or "
+		          "credentials too long)");
 		return;
 	}
 	e->secret_sent = 1;
@@ -666,7 +165,7 @@ authenticate_command(struct mailconn__imap *e, enum mailconn__mech m)
 		rc = mailconn__buf_printf(&e->tmp, "%s AUTHENTICATE %s", e->tag,
 		                          name);
 	if (!rc)
-		report(e, MAILCONN_DIR_SENT, e->tmp.data, e->tmp.len);
+		imap_report(e, MAILCONN_DIR_SENT, e->tmp.data, e->tmp.len);
 	mailconn__buf_clear(&e->tmp);
 	e->st = ST_LOGIN;
 }
@@ -676,7 +175,7 @@ start_login(struct mailconn__imap *e)
 {
 	const char *token = e->p.oauth2_token && *e->p.oauth2_token
 	                    ? e->p.oauth2_token : NULL;
-	int logindisabled = has_cap(e, "LOGINDISABLED");
+	int logindisabled = imap_has_cap(e, "LOGINDISABLED");
 	int have_cb = e->have_cb && e->tls_active;
 	enum mailconn__mech m;
 
@@ -684,29 +183,31 @@ start_login(struct mailconn__imap *e)
 	/* Defence in depth: the flow above never gets here in plaintext
 	 * unless the user chose plaintext. */
 	if (!e->tls_active && e->p.tls_mode != MAILCONN__TLS_NONE) {
-		fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_AUTH_INSECURE,
-		     NULL, 0, "refusing to send credentials without TLS");
+		imap_fail(e, MAILCONN_IMAP_VALIDATION,
+		          MAILCONN_CAUSE_AUTH_INSECURE, NULL, 0,
+		          "refusing to send credentials without TLS");
 		return;
 	}
 	if (token) {
-		m = mailconn__sasl_choose(auth_offered(e), 0, 1, have_cb);
+		m = mailconn__sasl_choose(imap_auth_offered(e), 0, 1, have_cb);
 		if (m == MAILCONN__MECH_NONE) {
-			fail(e, MAILCONN_IMAP_VALIDATION,
-			     MAILCONN_CAUSE_AUTH_NO_MECHANISM, NULL, 0,
-			     "server offers no OAuth2 mechanism (AUTH=XOAUTH2 or "
-			     "AUTH=OAUTHBEARER; capabilities: %.400s)",
-			     e->caps.data ? e->caps.data : "");
+			imap_fail(e, MAILCONN_IMAP_VALIDATION,
+			          MAILCONN_CAUSE_AUTH_NO_MECHANISM, NULL, 0,
+			          "server offers no OAuth2 mechanism (AUTH=XOAUTH2 or "
+			          "AUTH=OAUTHBEARER; capabilities: %.400s)",
+			          e->caps.data ? e->caps.data : "");
 			return;
 		}
 		authenticate_command(e, m);
 		return;
 	}
 	if (!e->p.password) {
-		fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_AUTH_NO_MECHANISM,
-		     NULL, 0, "no password or OAuth2 token to log in with");
+		imap_fail(e, MAILCONN_IMAP_VALIDATION,
+		          MAILCONN_CAUSE_AUTH_NO_MECHANISM, NULL, 0,
+		          "no password or OAuth2 token to log in with");
 		return;
 	}
-	m = mailconn__sasl_choose(auth_offered(e), 1, 0, have_cb);
+	m = mailconn__sasl_choose(imap_auth_offered(e), 1, 0, have_cb);
 	/* The LOGIN command is the plainer twin of SASL LOGIN; SASL LOGIN is
 	 * only worth it when the command is disabled. */
 	if (m == MAILCONN__MECH_NONE || m == MAILCONN__MECH_LOGIN) {
@@ -716,18 +217,19 @@ start_login(struct mailconn__imap *e)
 		}
 		if (m == MAILCONN__MECH_NONE) {
 			if (!e->tls_active)
-				fail(e, MAILCONN_IMAP_SETTINGS,
-				     MAILCONN_CAUSE_AUTH_PRIVACY_REQUIRED, NULL, 0,
-				     "server disables LOGIN on this unencrypted "
-				     "connection (LOGINDISABLED) and offers no "
-				     "usable AUTH= mechanism: use TLS or STARTTLS");
+				imap_fail(e, MAILCONN_IMAP_SETTINGS,
+				          MAILCONN_CAUSE_AUTH_PRIVACY_REQUIRED,
+				          NULL, 0,
+				          "server disables LOGIN on this unencrypted "
+				          "connection (LOGINDISABLED) and offers no "
+				          "usable AUTH= mechanism: use TLS or STARTTLS");
 			else
-				fail(e, MAILCONN_IMAP_VALIDATION,
-				     MAILCONN_CAUSE_AUTH_NO_MECHANISM, NULL, 0,
-				     "server disables LOGIN (LOGINDISABLED) and "
-				     "offers no usable AUTH= mechanism "
-				     "(capabilities: %.400s)",
-				     e->caps.data ? e->caps.data : "");
+				imap_fail(e, MAILCONN_IMAP_VALIDATION,
+				          MAILCONN_CAUSE_AUTH_NO_MECHANISM, NULL, 0,
+				          "server disables LOGIN (LOGINDISABLED) and "
+				          "offers no usable AUTH= mechanism "
+				          "(capabilities: %.400s)",
+				          e->caps.data ? e->caps.data : "");
 			return;
 		}
 	}
@@ -735,15 +237,6 @@ start_login(struct mailconn__imap *e)
 }
 
 /* ---- Responses -------------------------------------------------------- */
-
-static void
-protocol_error(struct mailconn__imap *e, const char *l, size_t n,
-               const char *what)
-{
-	build_reply(e, l, n);
-	fail(e, stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR, e->tmp.data,
-	     e->tmp.len, "%s", what);
-}
 
 static void
 handle_greeting(struct mailconn__imap *e, const char *l, size_t n)
@@ -756,50 +249,54 @@ handle_greeting(struct mailconn__imap *e, const char *l, size_t n)
 	if (n >= 4 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' &&
 	    l[1] <= '9' && l[2] >= '0' && l[2] <= '9' &&
 	    (l[3] == ' ' || l[3] == '-')) {
-		fail(e, MAILCONN_IMAP_SETTINGS, MAILCONN_CAUSE_WRONG_PROTOCOL, l, n,
-		     "this port speaks SMTP, not IMAP: check the IMAP host "
-		     "and port (usually 993 or 143)");
+		imap_fail(e, MAILCONN_IMAP_SETTINGS,
+		          MAILCONN_CAUSE_WRONG_PROTOCOL, l, n,
+		          "this port speaks SMTP, not IMAP: check the IMAP host "
+		          "and port (usually 993 or 143)");
 		return;
 	}
-	if (ci_prefix(l, n, "+OK")) {
-		fail(e, MAILCONN_IMAP_SETTINGS, MAILCONN_CAUSE_WRONG_PROTOCOL, l, n,
-		     "this port speaks POP3, not IMAP: check the IMAP host "
-		     "and port (usually 993 or 143)");
+	if (mailconn__ascii_iprefix(l, n, "+OK")) {
+		imap_fail(e, MAILCONN_IMAP_SETTINGS,
+		          MAILCONN_CAUSE_WRONG_PROTOCOL, l, n,
+		          "this port speaks POP3, not IMAP: check the IMAP host "
+		          "and port (usually 993 or 143)");
 		return;
 	}
 	if (n >= 2 && l[0] == '*' && l[1] == ' ') {
 		c.p += 2;
 		c.n -= 2;
 	}
-	if (c.n == n || !cur_token(&c, &t, &tn)) {
-		fail(e, MAILCONN_IMAP_SETTINGS, MAILCONN_CAUSE_PROTOCOL_ERROR, l, n,
-		     "the server's greeting is not an IMAP greeting");
+	if (c.n == n || !imap_cur_token(&c, &t, &tn)) {
+		imap_fail(e, MAILCONN_IMAP_SETTINGS,
+		          MAILCONN_CAUSE_PROTOCOL_ERROR, l, n,
+		          "the server's greeting is not an IMAP greeting");
 		return;
 	}
-	if (ci_eq(t, tn, "OK")) {
+	if (mailconn__ascii_ieq(t, tn, "OK")) {
 		const char *code, *args;
 		size_t code_len, args_len;
 		e->greeted = 1;
-		if (resp_code(c.p, c.n, &code, &code_len, &args, &args_len) &&
-		    ci_eq(code, code_len, "CAPABILITY"))
-			set_caps(e, args, args_len);
+		if (imap_resp_code(c.p, c.n, &code, &code_len, &args, &args_len) &&
+		    mailconn__ascii_ieq(code, code_len, "CAPABILITY"))
+			imap_set_caps(e, args, args_len);
 		advance(e);
-	} else if (ci_eq(t, tn, "PREAUTH")) {
-		fail(e, MAILCONN_IMAP_VALIDATION,
-		     MAILCONN_CAUSE_UNEXPECTED_PREAUTH, l, n,
-		     e->p.tls_mode == MAILCONN__TLS_STARTTLS
-		     ? "server greeted with PREAUTH on a connection that must "
+	} else if (mailconn__ascii_ieq(t, tn, "PREAUTH")) {
+		imap_fail(e, MAILCONN_IMAP_VALIDATION,
+		          MAILCONN_CAUSE_UNEXPECTED_PREAUTH, l, n,
+		          e->p.tls_mode == MAILCONN__TLS_STARTTLS
+		          ? "server greeted with PREAUTH on a connection that must "
 		       "be upgraded with STARTTLS first (possible downgrade attack)"
-		     : "server greeted with PREAUTH: the session is already "
+		          : "server greeted with PREAUTH: the session is already "
 		       "authenticated, so the login cannot be verified");
-	} else if (ci_eq(t, tn, "BYE")) {
-		fail_refusal(e, MAILCONN__STEP_GREETING, l, n,
-		             MAILCONN_IMAP_VALIDATION,
-		             MAILCONN_CAUSE_GREETING_REJECTED,
-		             "server refused service in its greeting (BYE)");
+	} else if (mailconn__ascii_ieq(t, tn, "BYE")) {
+		imap_fail_refusal(e, MAILCONN__STEP_GREETING, l, n,
+		                  MAILCONN_IMAP_VALIDATION,
+		                  MAILCONN_CAUSE_GREETING_REJECTED,
+		                  "server refused service in its greeting (BYE)");
 	} else {
-		fail(e, MAILCONN_IMAP_SETTINGS, MAILCONN_CAUSE_PROTOCOL_ERROR, l, n,
-		     "the server's greeting is not an IMAP greeting");
+		imap_fail(e, MAILCONN_IMAP_SETTINGS,
+		          MAILCONN_CAUSE_PROTOCOL_ERROR, l, n,
+		          "the server's greeting is not an IMAP greeting");
 	}
 }
 
@@ -810,19 +307,19 @@ refused(struct mailconn__imap *e, const char *l, size_t n, int bye)
 {
 	switch (e->st) {
 	case ST_CAPABILITY:
-		fail_refusal(e, MAILCONN__STEP_CAPABILITY, l, n,
-		             bye ? MAILCONN_IMAP_VALIDATION : stage_outcome(e),
-		             bye ? MAILCONN_CAUSE_SERVER_BYE
+		imap_fail_refusal(e, MAILCONN__STEP_CAPABILITY, l, n,
+		                  bye ? MAILCONN_IMAP_VALIDATION : imap_stage_outcome(e),
+		                  bye ? MAILCONN_CAUSE_SERVER_BYE
 		                 : MAILCONN_CAUSE_PROTOCOL_ERROR,
-		             bye ? "server ended the session (BYE) during "
+		                  bye ? "server ended the session (BYE) during "
 		                   "CAPABILITY"
 		                 : "server refused the CAPABILITY command");
 		break;
 	case ST_STARTTLS:
-		fail_refusal(e, MAILCONN__STEP_STARTTLS, l, n,
-		             MAILCONN_IMAP_VALIDATION,
-		             MAILCONN_CAUSE_STARTTLS_REFUSED,
-		             "server refused STARTTLS");
+		imap_fail_refusal(e, MAILCONN__STEP_STARTTLS, l, n,
+		                  MAILCONN_IMAP_VALIDATION,
+		                  MAILCONN_CAUSE_STARTTLS_REFUSED,
+		                  "server refused STARTTLS");
 		break;
 	case ST_LOGIN: {
 		char what[160];
@@ -831,76 +328,29 @@ refused(struct mailconn__imap *e, const char *l, size_t n, int bye)
 		         e->use_login_cmd ? "LOGIN command"
 		                          : "AUTHENTICATE ",
 		         e->use_login_cmd ? "" : mailconn__mech_name(e->mech));
-		fail_refusal(e, e->use_login_cmd ? MAILCONN__STEP_LOGIN
+		imap_fail_refusal(e, e->use_login_cmd ? MAILCONN__STEP_LOGIN
 		                                 : MAILCONN__STEP_AUTHENTICATE,
-		             l, n, MAILCONN_UNAUTHORIZED,
-		             MAILCONN_CAUSE_AUTH_REJECTED, what);
+		                  l, n, MAILCONN_UNAUTHORIZED,
+		                  MAILCONN_CAUSE_AUTH_REJECTED, what);
 		break;
 	}
 	case ST_CAPABILITY_POST:
 	case ST_EXAMINE:
-		fail_refusal(e, MAILCONN__STEP_SELECT, l, n,
-		             MAILCONN_IMAP_VALIDATION,
-		             bye ? MAILCONN_CAUSE_SERVER_BYE
+		imap_fail_refusal(e, MAILCONN__STEP_SELECT, l, n,
+		                  MAILCONN_IMAP_VALIDATION,
+		                  bye ? MAILCONN_CAUSE_SERVER_BYE
 		                 : MAILCONN_CAUSE_MAILBOX_UNAVAILABLE,
-		             bye ? "server ended the session (BYE) after the "
+		                  bye ? "server ended the session (BYE) after the "
 		                   "login"
-		             : e->st == ST_EXAMINE
+		                  : e->st == ST_EXAMINE
 		                 ? "INBOX cannot be opened (EXAMINE INBOX "
 		                   "refused)"
 		                 : "server refused CAPABILITY after the login");
 		break;
 	default:
-		protocol_error(e, l, n, "unexpected server reply");
+		imap_protocol_error(e, l, n, "unexpected server reply");
 		break;
 	}
-}
-
-/* A server literal "{n}" (or literal8 "~{n}") ends the line: its bytes
- * follow and the response goes on after them. */
-static void
-check_literal(struct mailconn__imap *e, const char *l, size_t n)
-{
-	if (n < 3 || l[n - 1] != '}')
-		return;
-	size_t i = n - 1;
-	while (i > 0 && l[i - 1] >= '0' && l[i - 1] <= '9')
-		i--;
-	if (i == 0 || l[i - 1] != '{' || i == n - 1)
-		return;
-	uint64_t v = 0;
-	int big = 0;
-	for (size_t k = i; k < n - 1; k++) {
-		if (v > (UINT64_MAX - 9) / 10) {
-			big = 1;
-			break;
-		}
-		v = v * 10 + (uint64_t)(l[k] - '0');
-	}
-	e->resp_total += n + 2;
-	if (big || v > MAILCONN__MAX_LITERAL) {
-		char size[24] = "too many";
-		if (!big)
-			snprintf(size, sizeof(size), "%llu",
-			         (unsigned long long)v);
-		build_reply(e, l, n);
-		fail(e, stage_outcome(e), MAILCONN_CAUSE_LINE_TOO_LONG,
-		     e->tmp.data, e->tmp.len,
-		     "server announced a literal of %s bytes (limit %d)", size,
-		     MAILCONN__MAX_LITERAL);
-		return;
-	}
-	if (e->resp_total + v > IMAP_MAX_RESPONSE) {
-		build_reply(e, l, n);
-		fail(e, stage_outcome(e), MAILCONN_CAUSE_LINE_TOO_LONG,
-		     e->tmp.data, e->tmp.len,
-		     "server response with literals exceeds %d bytes",
-		     IMAP_MAX_RESPONSE);
-		return;
-	}
-	e->resp_total += (size_t)v;
-	e->lit_left = (size_t)v;
-	e->resp_continues = 1;
 }
 
 static void
@@ -913,41 +363,43 @@ handle_untagged(struct mailconn__imap *e, const char *l, size_t n)
 	/* RFC 9051: "*" SP; the classifier reads lines the same strict way,
 	 * so both agree on what is a BYE. */
 	if (n < 2 || l[1] != ' ') {
-		protocol_error(e, l, n, "malformed untagged response");
+		imap_protocol_error(e, l, n, "malformed untagged response");
 		return;
 	}
-	if (!cur_token(&c, &t, &tn))
+	if (!imap_cur_token(&c, &t, &tn))
 		return;
 	/* Any untagged response may end in a literal: its bytes follow and
 	 * must be skipped, never parsed as responses. */
-	check_literal(e, l, n);
+	imap_check_literal(e, l, n);
 	if (e->st == ST_FAILED)
 		return;
 	/* "* 3 EXISTS": message data we have no use for. */
 	if (t[0] >= '0' && t[0] <= '9')
 		return;
-	if (ci_eq(t, tn, "CAPABILITY")) {
-		set_caps(e, c.p, c.n);
+	if (mailconn__ascii_ieq(t, tn, "CAPABILITY")) {
+		imap_set_caps(e, c.p, c.n);
 		return;
 	}
-	if (ci_eq(t, tn, "OK")) {
-		if (!resp_code(c.p, c.n, &code, &code_len, &args, &args_len))
+	if (mailconn__ascii_ieq(t, tn, "OK")) {
+		if (!imap_resp_code(c.p, c.n, &code, &code_len, &args, &args_len))
 			return;
-		if (ci_eq(code, code_len, "CAPABILITY")) {
-			set_caps(e, args, args_len);
-		} else if (ci_eq(code, code_len, "ALERT") ||
-		           ci_eq(code, code_len, "WEBALERT")) {
+		if (mailconn__ascii_ieq(code, code_len, "CAPABILITY")) {
+			imap_set_caps(e, args, args_len);
+		} else if (mailconn__ascii_ieq(code, code_len, "ALERT") ||
+		           mailconn__ascii_ieq(code, code_len, "WEBALERT")) {
 			if (e->kept.len)
-				append_some(&e->kept, "\n", 1);
-			append_some(&e->kept, l, n);
+				imap_append_some(&e->kept, "\n", 1);
+			imap_append_some(&e->kept, l, n);
 		}
 		return;
 	}
-	if (ci_eq(t, tn, "NO") || ci_eq(t, tn, "BAD") || ci_eq(t, tn, "BYE")) {
+	if (mailconn__ascii_ieq(t, tn, "NO") ||
+	    mailconn__ascii_ieq(t, tn, "BAD") ||
+	    mailconn__ascii_ieq(t, tn, "BYE")) {
 		if (e->kept.len)
-			append_some(&e->kept, "\n", 1);
-		append_some(&e->kept, l, n);
-		if (ci_eq(t, tn, "BYE"))
+			imap_append_some(&e->kept, "\n", 1);
+		imap_append_some(&e->kept, l, n);
+		if (mailconn__ascii_ieq(t, tn, "BYE"))
 			refused(e, NULL, 0, 1);
 		return;
 	}
@@ -957,18 +409,18 @@ static void
 handle_continuation(struct mailconn__imap *e, const char *l, size_t n)
 {
 	if (e->st != ST_LOGIN || e->out.len) {
-		protocol_error(e, l, n, e->st != ST_LOGIN
-		               ? "unexpected continuation request"
-		               : "server answered before the command was sent");
+		imap_protocol_error(e, l, n, e->st != ST_LOGIN
+		                    ? "unexpected continuation request"
+		                    : "server answered before the command was sent");
 		return;
 	}
 	if (e->use_login_cmd) {
 		if (e->pend_next > e->pend_chunks) {
-			protocol_error(e, l, n, "unexpected continuation request");
+			imap_protocol_error(e, l, n, "unexpected continuation request");
 			return;
 		}
-		if (send_next_chunk(e))
-			fail_nomem(e);
+		if (imap_send_next_chunk(e))
+			imap_fail_nomem(e);
 		return;
 	}
 	if (e->ir_pending) {
@@ -979,10 +431,10 @@ handle_continuation(struct mailconn__imap *e, const char *l, size_t n)
 		mailconn__buf_clear(&e->ir);
 		e->ir_pending = 0;
 		if (rc) {
-			fail_nomem(e);
+			imap_fail_nomem(e);
 			return;
 		}
-		report(e, MAILCONN_DIR_SENT, redacted, sizeof(redacted) - 1);
+		imap_report(e, MAILCONN_DIR_SENT, redacted, sizeof(redacted) - 1);
 		return;
 	}
 
@@ -1006,19 +458,19 @@ handle_continuation(struct mailconn__imap *e, const char *l, size_t n)
 		                       : mailconn__sasl_error_cause(e->sasl);
 		if (cause == MAILCONN_CAUSE_NONE)
 			cause = MAILCONN_CAUSE_PROTOCOL_ERROR;
-		build_reply(e, l, n);
-		fail(e, MAILCONN_IMAP_VALIDATION, cause, e->tmp.data, e->tmp.len,
-		     "%s", cause == MAILCONN_CAUSE_AUTH_SERVER_SIGNATURE
-		     ? "the server's SCRAM signature does not verify: it does "
+		imap_build_reply(e, l, n);
+		imap_fail(e, MAILCONN_IMAP_VALIDATION, cause, e->tmp.data, e->tmp.len,
+		          "%s", cause == MAILCONN_CAUSE_AUTH_SERVER_SIGNATURE
+		          ? "the server's SCRAM signature does not verify: it does "
 		       "not know the password (possible impostor); login "
 		       "cancelled"
-		     : bad_b64 ? "server sent a malformed SASL challenge "
+		          : bad_b64 ? "server sent a malformed SASL challenge "
 		                 "(not base64); login cancelled"
-		     : "server sent an invalid SASL challenge; login cancelled");
+		          : "server sent an invalid SASL challenge; login cancelled");
 		/* RFC 3501 6.2.2: "*" cancels the exchange. It is the one thing
 		 * still sent after a failure. */
 		if (mailconn__buf_append(&e->out, "*\r\n", 3) == 0)
-			report(e, MAILCONN_DIR_SENT, "*", 1);
+			imap_report(e, MAILCONN_DIR_SENT, "*", 1);
 		return;
 	}
 	if (st == MAILCONN__SASL_DONE)
@@ -1029,25 +481,10 @@ handle_continuation(struct mailconn__imap *e, const char *l, size_t n)
 		rc = mailconn__buf_append(&e->out, "\r\n", 2);
 	mailconn__buf_clear(&e->sasl_out);
 	if (rc) {
-		fail_nomem(e);
+		imap_fail_nomem(e);
 		return;
 	}
-	report(e, MAILCONN_DIR_SENT, redacted, sizeof(redacted) - 1);
-}
-
-/* Bytes after the STARTTLS OK came before the handshake, in plaintext:
- * whoever sent them, they must never be read as TLS-protected. */
-static int
-injection_check(struct mailconn__imap *e, const char *l, size_t n)
-{
-	if (e->in.len == 0 && e->feed_rest == 0)
-		return 0;
-	size_t extra = e->in.len + e->feed_rest;
-	mailconn__buf_clear(&e->in);
-	fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_STARTTLS_INJECTION, l,
-	     n, "%zu byte(s) arrived after the STARTTLS reply and before the "
-	     "TLS handshake (response injection); discarded unread", extra);
-	return -1;
+	imap_report(e, MAILCONN_DIR_SENT, redacted, sizeof(redacted) - 1);
 }
 
 static void
@@ -1057,21 +494,22 @@ handle_tagged_ok(struct mailconn__imap *e, const char *l, size_t n,
 	const char *code, *args;
 	size_t code_len, args_len;
 
-	if (resp_code(text, tn, &code, &code_len, &args, &args_len) &&
-	    ci_eq(code, code_len, "CAPABILITY"))
-		set_caps(e, args, args_len);
+	if (imap_resp_code(text, tn, &code, &code_len, &args, &args_len) &&
+	    mailconn__ascii_ieq(code, code_len, "CAPABILITY"))
+		imap_set_caps(e, args, args_len);
 
 	switch (e->st) {
 	case ST_CAPABILITY:
 		if (!e->caps_fresh) {
-			protocol_error(e, l, n, "server answered CAPABILITY "
-			               "without listing its capabilities");
+			imap_protocol_error(e, l, n,
+			                    "server answered CAPABILITY "
+			                    "without listing its capabilities");
 			return;
 		}
 		advance(e);
 		break;
 	case ST_STARTTLS:
-		if (injection_check(e, l, n))
+		if (imap_injection_check(e, l, n))
 			return;
 		e->cmd_open = 0;
 		e->st = ST_TLS_WAIT;
@@ -1079,45 +517,47 @@ handle_tagged_ok(struct mailconn__imap *e, const char *l, size_t n,
 	case ST_LOGIN:
 		if (e->ir_pending ||
 		    (e->use_login_cmd && e->pend_next <= e->pend_chunks)) {
-			protocol_error(e, l, n, "server accepted the login before "
-			               "it received the credentials");
+			imap_protocol_error(e, l, n,
+			                    "server accepted the login before "
+			                    "it received the credentials");
 			return;
 		}
 		if (!e->use_login_cmd) {
 			if (!mailconn__sasl_server_verified(e->sasl)) {
-				build_reply(e, l, n);
-				fail(e, MAILCONN_IMAP_VALIDATION,
-				     MAILCONN_CAUSE_AUTH_SERVER_SIGNATURE,
-				     e->tmp.data, e->tmp.len,
-				     "server accepted %s without proving it knows "
-				     "the password (no valid SCRAM signature)",
-				     mailconn__mech_name(e->mech));
+				imap_build_reply(e, l, n);
+				imap_fail(e, MAILCONN_IMAP_VALIDATION,
+				          MAILCONN_CAUSE_AUTH_SERVER_SIGNATURE,
+				          e->tmp.data, e->tmp.len,
+				          "server accepted %s without proving it knows "
+				          "the password (no valid SCRAM signature)",
+				          mailconn__mech_name(e->mech));
 				return;
 			}
 			if (!e->sasl_done) {
-				protocol_error(e, l, n, "server accepted the login "
-				               "before the SASL exchange finished");
+				imap_protocol_error(e, l, n,
+				                    "server accepted the login "
+				                    "before the SASL exchange finished");
 				return;
 			}
 			mailconn__sasl_free(e->sasl);
 			e->sasl = NULL;
 		}
 		if (!e->caps_fresh) {
-			if (send_command(e, MAILCONN__STEP_CAPABILITY,
-			                 "CAPABILITY") == 0)
+			if (imap_send_command(e, MAILCONN__STEP_CAPABILITY,
+			                      "CAPABILITY") == 0)
 				e->st = ST_CAPABILITY_POST;
 			return;
 		}
 		/* fall through */
 	case ST_CAPABILITY_POST:
-		if (send_command(e, MAILCONN__STEP_SELECT, "EXAMINE INBOX") == 0)
+		if (imap_send_command(e, MAILCONN__STEP_SELECT, "EXAMINE INBOX") == 0)
 			e->st = ST_EXAMINE;
 		break;
 	case ST_EXAMINE:
 		/* The verdict is in with EXAMINE's OK. LOGOUT is a courtesy:
 		 * send it and finish without waiting a round trip for the
 		 * reply (the driver closes once it is out). */
-		if (send_command(e, MAILCONN__STEP_LOGOUT, "LOGOUT") == 0) {
+		if (imap_send_command(e, MAILCONN__STEP_LOGOUT, "LOGOUT") == 0) {
 			e->cmd_open = 0;
 			e->st = ST_DONE;
 		}
@@ -1134,38 +574,37 @@ handle_tagged(struct mailconn__imap *e, const char *l, size_t n)
 	const char *t, *st;
 	size_t tn, stn;
 
-	cur_token(&c, &t, &tn);
+	imap_cur_token(&c, &t, &tn);
 	if (!e->cmd_open || tn != strlen(e->tag) || memcmp(t, e->tag, tn)) {
-		protocol_error(e, l, n, "server sent a tagged reply to a "
-		               "command we did not send");
+		imap_protocol_error(e, l, n, "server sent a tagged reply to a "
+		                    "command we did not send");
 		return;
 	}
 	if (e->out.len) {
-		protocol_error(e, l, n, "server answered before the command "
-		               "was sent");
+		imap_protocol_error(e, l, n,
+		                    "server answered before the command "
+		                    "was sent");
 		return;
 	}
-	cur_token(&c, &st, &stn);
-	if (ci_eq(st, stn, "OK"))
+	imap_cur_token(&c, &st, &stn);
+	if (mailconn__ascii_ieq(st, stn, "OK"))
 		handle_tagged_ok(e, l, n, c.p, c.n);
-	else if (ci_eq(st, stn, "NO") || ci_eq(st, stn, "BAD"))
+	else if (mailconn__ascii_ieq(st, stn, "NO") ||
+	         mailconn__ascii_ieq(st, stn, "BAD"))
 		refused(e, l, n, 0);
 	else
-		protocol_error(e, l, n, "tagged reply is not OK, NO or BAD");
+		imap_protocol_error(e, l, n, "tagged reply is not OK, NO or BAD");
 }
 
-static void
-process_line(struct mailconn__imap *e, const char *l, size_t n)
+void
+imap_process_line(struct mailconn__imap *e, const char *l, size_t n)
 {
-	scrub_into(e, l, n, &e->scrub);
-	report(e, MAILCONN_DIR_RECEIVED, e->scrub.data ? e->scrub.data : "",
-	       e->scrub.len);
-	mailconn__buf_clear(&e->scrub);
+	mailconn__pp_report_received(&e->pp, l, n);
 
 	if (e->resp_continues) {
 		/* The rest of a response interrupted by a literal. */
 		e->resp_continues = 0;
-		check_literal(e, l, n);
+		imap_check_literal(e, l, n);
 		return;
 	}
 	e->resp_total = 0;
@@ -1179,63 +618,6 @@ process_line(struct mailconn__imap *e, const char *l, size_t n)
 		handle_continuation(e, l, n);
 	else
 		handle_tagged(e, l, n);
-}
-
-static int
-active(const struct mailconn__imap *e)
-{
-	return e->st != ST_FAILED && e->st != ST_DONE && e->st != ST_TLS_WAIT;
-}
-
-/* Parse every complete line in `in`, skipping literal bytes. */
-static void
-drain_lines(struct mailconn__imap *e)
-{
-	while (active(e)) {
-		if (e->lit_left) {
-			size_t skip = e->lit_left < e->in.len ? e->lit_left
-			                                      : e->in.len;
-			mailconn__buf_consume(&e->in, skip);
-			e->lit_left -= skip;
-			e->scanned = 0;
-			if (e->lit_left)
-				return;
-			continue;
-		}
-		size_t end = SIZE_MAX;
-		size_t i = e->scanned;
-		while (i < e->in.len) {
-			const char *lf = memchr(e->in.data + i, '\n', e->in.len - i);
-			if (!lf)
-				break;
-			size_t at = (size_t)(lf - e->in.data);
-			if (at > 0 && e->in.data[at - 1] == '\r') {
-				end = at - 1;
-				break;
-			}
-			i = at + 1;
-		}
-		if (end == SIZE_MAX) {
-			e->scanned = e->in.len;
-			/* The start of the line is kept as the reply: it
-			 * often shows what really answered (HTTP, TLS...). */
-			if (e->in.len >= e->in.limit)
-				fail(e, stage_outcome(e), MAILCONN_CAUSE_LINE_TOO_LONG,
-				     e->in.data, e->in.len < 256 ? e->in.len : 256,
-				     "server sent a line longer than %d bytes",
-				     MAILCONN__MAX_LINE);
-			return;
-		}
-		mailconn__buf_clear(&e->line);
-		if (mailconn__buf_append(&e->line, e->in.data, end)) {
-			fail_nomem(e);
-			return;
-		}
-		mailconn__buf_consume(&e->in, end + 2);
-		e->scanned = 0;
-		process_line(e, e->line.data, e->line.len);
-		mailconn__buf_clear(&e->line);
-	}
 }
 
 /* ---- Public entry points ---------------------------------------------- */
@@ -1254,9 +636,6 @@ mailconn__imap_new(const struct mailconn__engine_params *p)
 	e->step = MAILCONN__STEP_GREETING;
 	/* Implicit mode: the driver did TLS before the first byte. */
 	e->tls_active = p->tls_mode == MAILCONN__TLS_IMPLICIT;
-	mailconn__buf_init(&e->in, MAILCONN__MAX_LINE + 2);
-	mailconn__buf_init(&e->line, MAILCONN__MAX_LINE);
-	mailconn__buf_init(&e->scrub, IMAP_MAX_SCRUBBED);
 	mailconn__buf_init(&e->out, IMAP_MAX_OUTPUT);
 	mailconn__buf_init(&e->caps, MAILCONN__MAX_LINE);
 	mailconn__buf_init(&e->kept, MAILCONN__MAX_REPLY);
@@ -1265,9 +644,7 @@ mailconn__imap_new(const struct mailconn__engine_params *p)
 	mailconn__buf_init(&e->pend, IMAP_MAX_OUTPUT);
 	mailconn__buf_init(&e->sasl_in, MAILCONN__MAX_LINE);
 	mailconn__buf_init(&e->sasl_out, IMAP_MAX_OUTPUT);
-	mailconn__scrub_init(&e->secrets);
-	if (mailconn__scrub_add(&e->secrets, p->password) ||
-	    mailconn__scrub_add(&e->secrets, p->oauth2_token)) {
+	if (mailconn__pp_init(&e->pp, p)) {
 		mailconn__imap_free(e);
 		return NULL;
 	}
@@ -1281,10 +658,7 @@ mailconn__imap_free(struct mailconn__imap *e)
 		return;
 	if (e->sasl)
 		mailconn__sasl_free(e->sasl);
-	mailconn__buf_free(&e->in);
-	mailconn__buf_free(&e->line);
-	mailconn__buf_free(&e->scrub);
-	mailconn__scrub_free(&e->secrets);
+	mailconn__pp_free(&e->pp);
 	mailconn__buf_free(&e->out);
 	mailconn__buf_free(&e->caps);
 	mailconn__buf_free(&e->kept);
@@ -1319,92 +693,17 @@ mailconn__imap_next(struct mailconn__imap *e)
 }
 
 void
-mailconn__imap_feed(struct mailconn__imap *e, const char *data, size_t len)
-{
-	if (!e || !data || e->st == ST_FAILED || e->st == ST_DONE)
-		return;
-	if (e->st == ST_TLS_WAIT) {
-		if (len) {
-			e->feed_rest = len;
-			injection_check(e, NULL, 0);
-			e->feed_rest = 0;
-		}
-		return;
-	}
-	while (len && active(e)) {
-		if (e->lit_left && e->in.len == 0) {
-			size_t skip = e->lit_left < len ? e->lit_left : len;
-			data += skip;
-			len -= skip;
-			e->lit_left -= skip;
-			continue;
-		}
-		size_t take = e->in.limit - e->in.len;
-		if (take > len)
-			take = len;
-		if (mailconn__buf_append(&e->in, data, take)) {
-			fail_nomem(e);
-			break;
-		}
-		data += take;
-		len -= take;
-		e->feed_rest = len;
-		drain_lines(e);
-	}
-	e->feed_rest = 0;
-}
-
-void
-mailconn__imap_eof(struct mailconn__imap *e)
-{
-	if (!e || e->st == ST_FAILED || e->st == ST_DONE)
-		return;
-	const char *partial = e->in.len ? " (in the middle of a line)" : "";
-	if (!e->greeted) {
-		fail(e, MAILCONN_IMAP_SETTINGS, MAILCONN_CAUSE_CONNECTION_CLOSED,
-		     NULL, 0, "server closed the connection before sending a "
-		     "greeting%s", partial);
-		return;
-	}
-	build_reply(e, NULL, 0);
-	fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_CONNECTION_CLOSED,
-	     e->tmp.data, e->tmp.len,
-	     "server closed the connection while we waited for the reply "
-	     "to %s%s", mailconn__step_name(e->step), partial);
-}
-
-size_t
-mailconn__imap_output(struct mailconn__imap *e, const char **data)
-{
-	if (!e || !e->out.len) {
-		if (data)
-			*data = "";
-		return 0;
-	}
-	if (data)
-		*data = e->out.data;
-	return e->out.len;
-}
-
-void
-mailconn__imap_output_done(struct mailconn__imap *e, size_t n)
-{
-	if (!e)
-		return;
-	mailconn__buf_consume(&e->out, n > e->out.len ? e->out.len : n);
-}
-
-void
 mailconn__imap_tls_started(struct mailconn__imap *e,
                            const struct mailconn__channel_binding *cb)
 {
 	if (!e || e->st == ST_FAILED || e->st == ST_DONE)
 		return;
 	int implicit_start = e->p.tls_mode == MAILCONN__TLS_IMPLICIT &&
-	                     e->st == ST_GREETING && e->in.len == 0;
+	                     e->st == ST_GREETING && e->pp.in.len == 0;
 	if (e->st != ST_TLS_WAIT && !implicit_start) {
-		fail(e, stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR, NULL, 0,
-		     "TLS started where the IMAP exchange did not ask for it");
+		imap_fail(e, imap_stage_outcome(e),
+		          MAILCONN_CAUSE_PROTOCOL_ERROR, NULL, 0,
+		          "TLS started where the IMAP exchange did not ask for it");
 		return;
 	}
 	e->have_cb = 0;
@@ -1422,12 +721,11 @@ mailconn__imap_tls_started(struct mailconn__imap *e,
 	/* RFC 3501 6.2.1 / RFC 2595 3.1: forget all that came in plaintext. */
 	mailconn__buf_clear(&e->caps);
 	mailconn__buf_clear(&e->kept);
-	mailconn__buf_clear(&e->in);
+	mailconn__pp_drop_input(&e->pp);
 	e->caps_known = 0;
 	e->caps_fresh = 0;
 	e->lit_left = 0;
 	e->resp_continues = 0;
-	e->scanned = 0;
 	e->st = ST_CAPABILITY;
 	advance(e);
 }
@@ -1441,7 +739,7 @@ mailconn__imap_stage(const struct mailconn__imap *e)
 const struct mailconn__failure *
 mailconn__imap_failure(const struct mailconn__imap *e)
 {
-	return e ? &e->fail : NULL;
+	return e ? &e->pp.failure : NULL;
 }
 
 const char *
@@ -1459,3 +757,20 @@ mailconn__imap_mechanism(const struct mailconn__imap *e)
 		return "LOGIN";
 	return mailconn__mech_name(e->mech);
 }
+
+/* IMAP never waits for the session's go-ahead. */
+static int
+never_held(const struct mailconn__imap *e)
+{
+	(void)e;
+	return 0;
+}
+
+static void
+nothing_to_release(struct mailconn__imap *e)
+{
+	(void)e;
+}
+
+MAILCONN__DEFINE_ENGINE_OPS(imap, MAILCONN_PROTOCOL_IMAP, never_held,
+                            nothing_to_release);

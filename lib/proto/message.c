@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto/b64.h"
+#include "core/b64.h"
 
 #define DEFAULT_SUBJECT "libmailconn test message"
 #define DEFAULT_BODY                                                        \

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * SASL client mechanisms on decoded bytes: SCRAM-SHA-256(-PLUS) per RFC 5802
- * and RFC 7677 with GnuTLS crypto, PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER.
+ * and RFC 7677 with the crypto table the caller hands in, PLAIN, LOGIN,
+ * XOAUTH2 and OAUTHBEARER.
  */
 #include "proto/sasl.h"
 
@@ -9,14 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
+#include "core/text.h"
+#include "core/b64.h"
 
-#include "proto/b64.h"
-
-#define SCRAM_HASH_LEN 32
+#define SCRAM_HASH_LEN MAILCONN__SHA256_LEN
 /* Iterations beyond this would let a server burn our CPU for seconds. */
 #define SCRAM_MAX_ITERATIONS 1000000u
 /* Bound on every buffer the exchange keeps (names, nonces, messages). */
@@ -44,6 +42,7 @@ struct mailconn__sasl {
 	char *cb_type;               /* NULL: no channel binding available */
 	unsigned char *cb_data;
 	size_t cb_len;
+	const struct mailconn__crypto *crypto;
 	char *nonce;                 /* client nonce */
 	struct mailconn__buf first_bare;
 	unsigned char server_signature[SCRAM_HASH_LEN];
@@ -67,11 +66,25 @@ mailconn__mech_name(enum mailconn__mech m)
 	return mech_names[m];
 }
 
+enum mailconn__mech
+mailconn__mech_from_name(const char *p, size_t n)
+{
+	for (size_t m = 1; m < sizeof(mech_names) / sizeof(mech_names[0]); m++)
+		if (mailconn__ascii_ieq(p, n, mech_names[m]))
+			return (enum mailconn__mech)m;
+	return MAILCONN__MECH_NONE;
+}
+
+int
+mailconn__mech_usable(const char *p, size_t n)
+{
+	return mailconn__mech_from_name(p, n) != MAILCONN__MECH_NONE;
+}
+
 /* 1 when `name` appears as a whole space-separated token of `offered`. */
 static int
 offered_has(const char *offered, const char *name)
 {
-	size_t n = strlen(name);
 	const char *p = offered;
 	while (*p) {
 		while (*p == ' ' || *p == '\t')
@@ -79,7 +92,7 @@ offered_has(const char *offered, const char *name)
 		const char *start = p;
 		while (*p && *p != ' ' && *p != '\t')
 			p++;
-		if ((size_t)(p - start) == n && strncasecmp(start, name, n) == 0)
+		if (mailconn__ascii_ieq(start, (size_t)(p - start), name))
 			return 1;
 	}
 	return 0;
@@ -127,7 +140,7 @@ struct mailconn__sasl *
 mailconn__sasl_new(enum mailconn__mech m, const char *authcid,
                    const char *secret, const char *host, int port,
                    const struct mailconn__channel_binding *cb,
-                   const char *test_nonce)
+                   const struct mailconn__crypto *crypto)
 {
 	struct mailconn__sasl *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -148,18 +161,12 @@ mailconn__sasl_new(enum mailconn__mech m, const char *authcid,
 		memcpy(s->cb_data, cb->data, cb->len);
 		s->cb_len = cb->len;
 	}
-	if (test_nonce) {
-		s->nonce = mailconn__strdup(test_nonce);
-	} else if (is_scram(m)) {
-		/* 18 random bytes give 24 base64 characters, never a ','. */
-		unsigned char rnd[18];
-		struct mailconn__buf b;
-		mailconn__buf_init(&b, SASL_MAX_NONCE);
-		if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) == 0 &&
-		    mailconn__b64_encode(rnd, sizeof(rnd), &b) == 0)
-			s->nonce = mailconn__strdup(b.data);
-		mailconn__buf_free(&b);
-		mailconn__wipe(rnd, sizeof(rnd));
+	s->crypto = crypto;
+	if (is_scram(m)) {
+		char nonce[MAILCONN__NONCE_MAX];
+		if (crypto && crypto->nonce(nonce, sizeof(nonce)) == 0)
+			s->nonce = mailconn__strdup(nonce);
+		mailconn__wipe(nonce, sizeof(nonce));
 	}
 	if (is_scram(m) && !s->nonce)
 		goto fail;
@@ -477,28 +484,18 @@ scram_server_first(struct mailconn__sasl *s, const unsigned char *msg,
 	if (rc)
 		goto done;
 
-	gnutls_datum_t key = {
-		.data = (unsigned char *)s->secret,
-		.size = (unsigned)strlen(s->secret),
-	};
-	gnutls_datum_t salt_d = {
-		.data = (unsigned char *)salt.data,
-		.size = (unsigned)salt.len,
-	};
-	if (gnutls_pbkdf2(GNUTLS_MAC_SHA256, &key, &salt_d, iterations,
-	                  salted, sizeof(salted)) < 0 ||
-	    gnutls_hmac_fast(GNUTLS_MAC_SHA256, salted, sizeof(salted),
-	                     "Client Key", 10, client_key) < 0 ||
-	    gnutls_hash_fast(GNUTLS_DIG_SHA256, client_key,
-	                     sizeof(client_key), stored_key) < 0 ||
-	    gnutls_hmac_fast(GNUTLS_MAC_SHA256, stored_key,
-	                     sizeof(stored_key), auth_msg.data, auth_msg.len,
-	                     client_sig) < 0 ||
-	    gnutls_hmac_fast(GNUTLS_MAC_SHA256, salted, sizeof(salted),
-	                     "Server Key", 10, server_key) < 0 ||
-	    gnutls_hmac_fast(GNUTLS_MAC_SHA256, server_key,
-	                     sizeof(server_key), auth_msg.data, auth_msg.len,
-	                     s->server_signature) < 0)
+	const struct mailconn__crypto *c = s->crypto;
+	if (c->pbkdf2_sha256(s->secret, strlen(s->secret), salt.data, salt.len,
+	                     iterations, salted, sizeof(salted)) ||
+	    c->hmac_sha256(salted, sizeof(salted), "Client Key", 10,
+	                   client_key) ||
+	    c->sha256(client_key, sizeof(client_key), stored_key) ||
+	    c->hmac_sha256(stored_key, sizeof(stored_key), auth_msg.data,
+	                   auth_msg.len, client_sig) ||
+	    c->hmac_sha256(salted, sizeof(salted), "Server Key", 10,
+	                   server_key) ||
+	    c->hmac_sha256(server_key, sizeof(server_key), auth_msg.data,
+	                   auth_msg.len, s->server_signature))
 		goto done;
 	for (size_t i = 0; i < SCRAM_HASH_LEN; i++)
 		proof[i] = client_key[i] ^ client_sig[i];
@@ -547,8 +544,8 @@ scram_server_final(struct mailconn__sasl *s, const unsigned char *msg,
 	mailconn__buf_init(&sig, 64);
 	int ok = mailconn__b64_decode(a[0].val, a[0].len, &sig) == 0 &&
 	         sig.len == SCRAM_HASH_LEN &&
-	         gnutls_memcmp(sig.data, s->server_signature,
-	                       SCRAM_HASH_LEN) == 0;
+	         mailconn__mem_equal_ct(sig.data, s->server_signature,
+	                                SCRAM_HASH_LEN);
 	mailconn__buf_free(&sig);
 	mailconn__wipe(s->server_signature, sizeof(s->server_signature));
 	if (!ok)

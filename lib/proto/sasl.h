@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "core/crypto.h"
 #include "proto/engine.h"
 
 enum mailconn__mech {
@@ -24,6 +25,12 @@ enum mailconn__mech {
 
 /* "SCRAM-SHA-256", "PLAIN", ... */
 const char *mailconn__mech_name(enum mailconn__mech m);
+/* The mechanism named p[0..n) (any case), or MAILCONN__MECH_NONE when we
+ * cannot log in with it. */
+enum mailconn__mech mailconn__mech_from_name(const char *p, size_t n);
+/* 1 when p[0..n) names a mechanism this library can log in with; the
+ * classifier asks, to tell "no usable mechanism" from a refusal. */
+int mailconn__mech_usable(const char *p, size_t n);
 
 /* Pick the strongest mechanism from `offered` (space-separated names, any
  * case, as in IMAP "AUTH=" atoms with the prefix stripped or an SMTP AUTH
@@ -37,13 +44,15 @@ struct mailconn__sasl;
 
 /* `authcid` = login name, `secret` = password or token (copied, wiped on
  * free), `host`/`port` for OAUTHBEARER, `cb` for -PLUS (may be NULL),
- * `test_nonce` NULL for a random nonce. NULL when out of memory. */
+ * `crypto` for SCRAM's nonce and hashes (borrowed; SCRAM fails to start
+ * without it, the other mechanisms need none). NULL when out of memory
+ * or when no nonce could be had. */
 struct mailconn__sasl *mailconn__sasl_new(enum mailconn__mech m,
                                           const char *authcid,
                                           const char *secret,
                                           const char *host, int port,
                                           const struct mailconn__channel_binding *cb,
-                                          const char *test_nonce);
+                                          const struct mailconn__crypto *crypto);
 void mailconn__sasl_free(struct mailconn__sasl *s);
 
 enum mailconn__sasl_status {

@@ -1,272 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Sans-I/O SMTP submission engine for stages 3-5 (RFC 5321, 3207, 4954,
- * 3463, 2920): one login attempt, one test message, typed failures.
+ * 3463, 2920): one login attempt, one test message, typed failures. This
+ * half sequences the commands; smtp-reply.c reads the replies.
  */
-#include "proto/smtp.h"
-
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "core/buf.h"
-#include "core/scrub.h"
-#include "proto/b64.h"
-#include "proto/classify.h"
+#include "core/b64.h"
 #include "proto/message.h"
-#include "proto/sasl.h"
-
-/* Bound on one decoded SASL exchange message (tokens can be kilobytes). */
-#define SASL_BUF_LIMIT 65536
-/* Replies we can have outstanding at once: MAIL, RCPT, DATA pipelined. */
-#define MAX_PENDING 4
-
-/* What an outstanding reply answers. */
-enum expect {
-	EX_GREETING,
-	EX_EHLO,
-	EX_STARTTLS,
-	EX_AUTH,
-	EX_MAIL,
-	EX_RCPT,
-	EX_DATA,
-	EX_END_OF_DATA,
-	EX_QUIT
-};
-
-enum run_state {
-	RS_RUN,
-	RS_TLS_WAIT,    /* STARTTLS accepted; the driver does the handshake */
-	RS_HELD,        /* logged in; the send waits for mailconn__smtp_release */
-	RS_DONE,
-	RS_FAILED
-};
-
-struct mailconn__smtp {
-	struct mailconn__engine_params p;
-	mailconn_stage stage;
-	enum run_state rs;
-	int tls_active;
-	int got_input;
-
-	/* Channel binding of the current TLS session, for -PLUS. */
-	struct mailconn__channel_binding cb;
-	char *cb_type;
-	unsigned char *cb_data;
-
-	struct mailconn__buf line;   /* partial received line */
-	struct mailconn__buf reply;  /* lines of the reply being read */
-	int reply_code;
-	int reply_lines;
-
-	struct mailconn__buf out;    /* bytes for the driver to send */
-	size_t out_pos;
-	unsigned long long queued;   /* bytes ever queued / handed over */
-	unsigned long long sent;
-
-	/* Replies we wait for, each with the byte count that must have been
-	 * sent before the server can possibly have seen its command. */
-	enum expect pending[MAX_PENDING];
-	unsigned long long pending_sent[MAX_PENDING];
-	int npending;
-	int pipelined;
-
-	/* From the latest EHLO reply (forgotten when TLS starts). */
-	struct mailconn__buf caps;
-	struct mailconn__buf mechs;
-	int has_starttls, has_pipelining, has_smtputf8, has_8bitmime;
-	int has_auth;
-
-	/* Secrets to strip from server text: servers quote failed commands. */
-	struct mailconn__scrub secrets;
-	struct mailconn__buf scrubbed;
-
-	enum mailconn__mech mech;
-	struct mailconn__sasl *sasl;
-	char sasl_note[256];         /* OAuth error JSON, SCRAM e= text */
-
-	struct mailconn__failure failure;
-};
-
-/* ---- helpers ---------------------------------------------------------- */
-
-static mailconn_error
-stage_outcome(const struct mailconn__smtp *e)
-{
-	return e->stage == MAILCONN_STAGE_TEST_SEND ? MAILCONN_TEST_SEND
-	                                            : MAILCONN_SMTP_SETTINGS;
-}
-
-static enum mailconn__step
-expect_step(enum expect x)
-{
-	switch (x) {
-	case EX_GREETING: return MAILCONN__STEP_GREETING;
-	case EX_EHLO: return MAILCONN__STEP_CAPABILITY;
-	case EX_STARTTLS: return MAILCONN__STEP_STARTTLS;
-	case EX_AUTH: return MAILCONN__STEP_AUTHENTICATE;
-	case EX_MAIL: return MAILCONN__STEP_MAIL_FROM;
-	case EX_RCPT: return MAILCONN__STEP_RCPT_TO;
-	case EX_DATA: return MAILCONN__STEP_DATA;
-	case EX_END_OF_DATA: return MAILCONN__STEP_END_OF_DATA;
-	case EX_QUIT: return MAILCONN__STEP_LOGOUT;
-	}
-	return MAILCONN__STEP_NONE;
-}
-
-static enum mailconn__step
-current_step(const struct mailconn__smtp *e)
-{
-	return e->npending ? expect_step(e->pending[0]) : MAILCONN__STEP_NONE;
-}
+#include "proto/smtp-int.h"
 
 static int
 is_scram(enum mailconn__mech m)
 {
 	return m == MAILCONN__MECH_SCRAM_SHA_256 ||
 	       m == MAILCONN__MECH_SCRAM_SHA_256_PLUS;
-}
-
-static void
-drop_sasl(struct mailconn__smtp *e)
-{
-	mailconn__sasl_free(e->sasl);
-	e->sasl = NULL;
-}
-
-/* Record why we stop. The reply is the one being read (if any), copied
- * raw except for NUL bytes, which would cut the text short. */
-static void fail(struct mailconn__smtp *e, mailconn_error outcome,
-                 mailconn_cause cause, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void
-fail(struct mailconn__smtp *e, mailconn_error outcome, mailconn_cause cause,
-     const char *fmt, ...)
-{
-	if (e->rs == RS_FAILED || e->rs == RS_DONE)
-		return;
-	struct mailconn__failure *f = &e->failure;
-	f->stage = e->stage;
-	f->step = current_step(e);
-	f->outcome = outcome;
-	f->cause = cause;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
-	va_end(ap);
-	mailconn__buf_clear(&e->scrubbed);
-	mailconn__scrub_apply(&e->secrets, e->reply.data ? e->reply.data : "",
-	                      e->reply.len, &e->scrubbed);
-	size_t n = e->scrubbed.len < sizeof(f->reply) - 1 ? e->scrubbed.len
-	                                                  : sizeof(f->reply) - 1;
-	for (size_t i = 0; i < n; i++)
-		f->reply[i] = e->scrubbed.data[i] ? e->scrubbed.data[i] : '?';
-	f->reply[n] = '\0';
-	mailconn__buf_clear(&e->scrubbed);
-	if (!f->provider)
-		f->provider = mailconn__provider_from_host(e->p.host);
-	e->rs = RS_FAILED;
-	drop_sasl(e);
-	/* Nothing queued (an AUTH line, say) may go out after a failure. */
-	mailconn__buf_clear(&e->out);
-	e->out_pos = 0;
-}
-
-static void
-fail_nomem(struct mailconn__smtp *e)
-{
-	fail(e, stage_outcome(e), MAILCONN_CAUSE_NONE, "out of memory");
-}
-
-static void
-report(struct mailconn__smtp *e, mailconn_direction dir, const char *line,
-       size_t len)
-{
-	if (e->p.on_line)
-		e->p.on_line(e->p.line_userdata, dir, line, len);
-}
-
-static void
-expect_reply(struct mailconn__smtp *e, enum expect x)
-{
-	if (e->npending < MAX_PENDING) {
-		e->pending_sent[e->npending] = e->queued;
-		e->pending[e->npending++] = x;
-	}
-}
-
-static void
-pop_expect(struct mailconn__smtp *e)
-{
-	if (e->npending == 0)
-		return;
-	memmove(e->pending, e->pending + 1,
-	        (size_t)(e->npending - 1) * sizeof(e->pending[0]));
-	memmove(e->pending_sent, e->pending_sent + 1,
-	        (size_t)(e->npending - 1) * sizeof(e->pending_sent[0]));
-	e->npending--;
-}
-
-/* Queue one command line; `shown` is what the transcript gets instead
- * when the line carries a secret. */
-static int
-send_line(struct mailconn__smtp *e, const char *line, size_t len,
-          const char *shown)
-{
-	if (mailconn__buf_append(&e->out, line, len) ||
-	    mailconn__buf_append(&e->out, "\r\n", 2)) {
-		fail_nomem(e);
-		return -1;
-	}
-	e->queued += len + 2;
-	if (shown)
-		report(e, MAILCONN_DIR_SENT, shown, strlen(shown));
-	else
-		report(e, MAILCONN_DIR_SENT, line, len);
-	return 0;
-}
-
-static int
-send_cmd(struct mailconn__smtp *e, enum expect x, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-send_cmd(struct mailconn__smtp *e, enum expect x, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line)) {
-		fail(e, stage_outcome(e), MAILCONN_CAUSE_NONE,
-		     "command too long to send");
-		return -1;
-	}
-	if (send_line(e, line, (size_t)n, NULL))
-		return -1;
-	expect_reply(e, x);
-	return 0;
-}
-
-/* The reply's first line text after "ddd" and its separator. */
-static void
-first_line_text(const struct mailconn__smtp *e, const char **text,
-                size_t *len)
-{
-	const char *d = e->reply.data ? e->reply.data : "";
-	const char *nl = memchr(d, '\n', e->reply.len);
-	size_t n = nl ? (size_t)(nl - d) : e->reply.len;
-	if (n <= 4) {
-		*text = d + n;
-		*len = 0;
-		return;
-	}
-	*text = d + 4;
-	*len = n - 4;
 }
 
 /* Copy printable decoded bytes for a detail text; never a secret, since
@@ -283,66 +33,6 @@ note_challenge(struct mailconn__smtp *e, const char *what,
 	e->sasl_note[o] = '\0';
 }
 
-/* ---- classification of refusals --------------------------------------- */
-
-static void
-fail_refusal(struct mailconn__smtp *e, enum mailconn__step step, int code,
-             const char *what)
-{
-	struct mailconn__classify_input in = {
-		.protocol = MAILCONN_PROTOCOL_SMTP,
-		.step = step,
-		.reply = e->reply.data ? e->reply.data : "",
-		.reply_len = e->reply.len,
-		.host = e->p.host,
-		.tls_active = e->tls_active,
-		.mechanism = e->mech ? mailconn__mech_name(e->mech) : NULL,
-		.other_protocol_auth_ok = -1,
-	};
-	struct mailconn__classification c = { MAILCONN_OK, MAILCONN_CAUSE_NONE,
-	                                      NULL };
-	mailconn__classify(&in, &c);
-
-	if (c.outcome == MAILCONN_OK) {
-		/* The classifier saw no error in a reply we know is a
-		 * refusal: fall back on the basic code. */
-		int temp = code >= 400 && code < 500;
-		switch (step) {
-		case MAILCONN__STEP_AUTHENTICATE:
-			c.outcome = MAILCONN_SMTP_SETTINGS;
-			c.cause = temp ? MAILCONN_CAUSE_AUTH_TEMPORARY
-			               : MAILCONN_CAUSE_AUTH_REJECTED;
-			if (code == 535)
-				c.outcome = MAILCONN_UNAUTHORIZED;
-			break;
-		case MAILCONN__STEP_MAIL_FROM:
-		case MAILCONN__STEP_RCPT_TO:
-		case MAILCONN__STEP_DATA:
-		case MAILCONN__STEP_END_OF_DATA:
-			c.outcome = MAILCONN_TEST_SEND;
-			c.cause = temp ? MAILCONN_CAUSE_SEND_TEMPORARY
-			        : step == MAILCONN__STEP_MAIL_FROM ?
-			          MAILCONN_CAUSE_SENDER_REJECTED
-			        : step == MAILCONN__STEP_RCPT_TO ?
-			          MAILCONN_CAUSE_RECIPIENT_REJECTED
-			        : step == MAILCONN__STEP_DATA ?
-			          MAILCONN_CAUSE_DATA_REJECTED
-			        : MAILCONN_CAUSE_MESSAGE_REJECTED;
-			break;
-		default:
-			c.outcome = stage_outcome(e);
-			c.cause = MAILCONN_CAUSE_PROTOCOL_ERROR;
-			break;
-		}
-	}
-	e->failure.provider = c.provider;
-	if (e->sasl_note[0])
-		fail(e, c.outcome, c.cause, "%s refused (%d); %s", what, code,
-		     e->sasl_note);
-	else
-		fail(e, c.outcome, c.cause, "%s refused (%d)", what, code);
-}
-
 /* ---- stage 3: greeting, EHLO, STARTTLS -------------------------------- */
 
 static void
@@ -350,77 +40,7 @@ send_ehlo(struct mailconn__smtp *e)
 {
 	const char *name = e->p.client_name && *e->p.client_name ?
 	                   e->p.client_name : "localhost";
-	send_cmd(e, EX_EHLO, "EHLO %s", name);
-}
-
-static int
-keyword_is(const char *text, size_t len, const char *kw)
-{
-	size_t n = strlen(kw);
-	return len >= n && strncasecmp(text, kw, n) == 0 &&
-	       (len == n || text[n] == ' ');
-}
-
-static int
-add_mechs(struct mailconn__smtp *e, const char *p, size_t len)
-{
-	if (e->mechs.len && mailconn__buf_append(&e->mechs, " ", 1))
-		return -1;
-	return mailconn__buf_append(&e->mechs, p, len);
-}
-
-static void
-forget_capabilities(struct mailconn__smtp *e)
-{
-	mailconn__buf_clear(&e->caps);
-	mailconn__buf_clear(&e->mechs);
-	e->has_starttls = e->has_pipelining = e->has_smtputf8 = 0;
-	e->has_8bitmime = e->has_auth = 0;
-}
-
-/* Read the EHLO keywords (RFC 5321 4.1.1.1); the first line is the
- * server's name, not an extension. */
-static int
-parse_ehlo(struct mailconn__smtp *e)
-{
-	forget_capabilities(e);
-	const char *p = e->reply.data ? e->reply.data : "";
-	const char *end = p + e->reply.len;
-	int index = 0;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		size_t n = (size_t)(le - p);
-		if (index++ > 0) {
-			const char *t = n > 4 ? p + 4 : le;
-			size_t tl = n > 4 ? n - 4 : 0;
-			if (e->caps.len &&
-			    mailconn__buf_append(&e->caps, "\n", 1))
-				return -1;
-			if (mailconn__buf_append(&e->caps, t, tl))
-				return -1;
-			if (keyword_is(t, tl, "STARTTLS"))
-				e->has_starttls = 1;
-			else if (keyword_is(t, tl, "PIPELINING"))
-				e->has_pipelining = 1;
-			else if (keyword_is(t, tl, "SMTPUTF8"))
-				e->has_smtputf8 = 1;
-			else if (keyword_is(t, tl, "8BITMIME"))
-				e->has_8bitmime = 1;
-			else if (keyword_is(t, tl, "AUTH")) {
-				e->has_auth = 1;
-				if (tl > 5 && add_mechs(e, t + 5, tl - 5))
-					return -1;
-			} else if (tl >= 5 && strncasecmp(t, "AUTH=", 5) == 0) {
-				/* Pre-RFC 2554 form some servers still send. */
-				e->has_auth = 1;
-				if (add_mechs(e, t + 5, tl - 5))
-					return -1;
-			}
-		}
-		p = le + 1;
-	}
-	return 0;
+	smtp_send_cmd(e, EX_EHLO, "EHLO %s", name);
 }
 
 static void begin_auth(struct mailconn__smtp *e);
@@ -433,11 +53,14 @@ on_greeting(struct mailconn__smtp *e, int code)
 		return;
 	}
 	if (code >= 400)
-		fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_GREETING_REJECTED,
-		     "the server refused service in its greeting (%d)", code);
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_GREETING_REJECTED,
+		          "the server refused service in its greeting (%d)",
+		          code);
 	else
-		fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_PROTOCOL_ERROR,
-		     "unexpected greeting code %d (expected 220)", code);
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_PROTOCOL_ERROR,
+		          "unexpected greeting code %d (expected 220)", code);
 }
 
 static void
@@ -446,23 +69,24 @@ on_ehlo(struct mailconn__smtp *e, int code)
 	if (code != 250) {
 		/* HELO would do for plain relaying, but we always need AUTH,
 		 * which only EHLO can announce. */
-		fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_EHLO_REJECTED,
-		     "the server refused EHLO (%d)", code);
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_EHLO_REJECTED,
+		          "the server refused EHLO (%d)", code);
 		return;
 	}
-	if (parse_ehlo(e)) {
-		fail_nomem(e);
+	if (smtp_parse_ehlo(e)) {
+		smtp_fail_nomem(e);
 		return;
 	}
 	if (e->p.tls_mode == MAILCONN__TLS_STARTTLS && !e->tls_active) {
 		if (!e->has_starttls) {
-			fail(e, MAILCONN_SMTP_SETTINGS,
-			     MAILCONN_CAUSE_STARTTLS_UNAVAILABLE,
-			     "STARTTLS is not offered in the EHLO reply; "
-			     "no credentials were sent");
+			smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+			          MAILCONN_CAUSE_STARTTLS_UNAVAILABLE,
+			          "STARTTLS is not offered in the EHLO reply; "
+			          "no credentials were sent");
 			return;
 		}
-		send_cmd(e, EX_STARTTLS, "STARTTLS");
+		smtp_send_cmd(e, EX_STARTTLS, "STARTTLS");
 		return;
 	}
 	begin_auth(e);
@@ -472,9 +96,10 @@ static void
 on_starttls(struct mailconn__smtp *e, int code)
 {
 	if (code != 220) {
-		fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_STARTTLS_REFUSED,
-		     "the server refused STARTTLS (%d); no credentials were "
-		     "sent", code);
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_STARTTLS_REFUSED,
+		          "the server refused STARTTLS (%d); no credentials were "
+		          "sent", code);
 		return;
 	}
 	e->rs = RS_TLS_WAIT;
@@ -487,14 +112,15 @@ begin_auth(struct mailconn__smtp *e)
 {
 	e->stage = MAILCONN_STAGE_SMTP_LOGIN;
 	if (e->p.tls_mode != MAILCONN__TLS_NONE && !e->tls_active) {
-		fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_AUTH_INSECURE,
-		     "refusing to log in over an unencrypted connection");
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_AUTH_INSECURE,
+		          "refusing to log in over an unencrypted connection");
 		return;
 	}
 	if (!e->has_auth) {
-		fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_AUTH_NOT_OFFERED,
-		     "the server does not offer AUTH%s",
-		     e->tls_active ? "" : " (some servers offer it only "
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_AUTH_NOT_OFFERED,
+		          "the server does not offer AUTH%s",
+		          e->tls_active ? "" : " (some servers offer it only "
 		                          "after STARTTLS)");
 		return;
 	}
@@ -504,10 +130,10 @@ begin_auth(struct mailconn__smtp *e)
 	                                e->p.oauth2_token != NULL,
 	                                have_binding);
 	if (e->mech == MAILCONN__MECH_NONE) {
-		fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_AUTH_NO_MECHANISM,
-		     "no supported %s mechanism among those offered: %.200s",
-		     e->p.oauth2_token ? "OAuth2" : "password",
-		     e->mechs.data ? e->mechs.data : "");
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_AUTH_NO_MECHANISM,
+		          "no supported %s mechanism among those offered: %.200s",
+		          e->p.oauth2_token ? "OAuth2" : "password",
+		          e->mechs.data ? e->mechs.data : "");
 		return;
 	}
 	int oauth = e->mech == MAILCONN__MECH_XOAUTH2 ||
@@ -515,9 +141,9 @@ begin_auth(struct mailconn__smtp *e)
 	const char *secret = oauth ? e->p.oauth2_token : e->p.password;
 	e->sasl = mailconn__sasl_new(e->mech, e->p.username, secret, e->p.host,
 	                             e->p.port, have_binding ? &e->cb : NULL,
-	                             e->p.test_nonce);
+	                             e->p.crypto);
 	if (!e->sasl) {
-		fail_nomem(e);
+		smtp_fail_nomem(e);
 		return;
 	}
 
@@ -527,11 +153,11 @@ begin_auth(struct mailconn__smtp *e)
 	mailconn__buf_init(&line, 2 * SASL_BUF_LIMIT);
 	enum mailconn__sasl_status st = mailconn__sasl_start(e->sasl, &ir);
 	if (st == MAILCONN__SASL_ERROR) {
-		fail(e, MAILCONN_SMTP_SETTINGS,
-		     mailconn__sasl_error_cause(e->sasl),
-		     "cannot start %s", name);
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          mailconn__sasl_error_cause(e->sasl),
+		          "cannot start %s", name);
 	} else if (e->mech == MAILCONN__MECH_LOGIN) {
-		send_cmd(e, EX_AUTH, "AUTH LOGIN");
+		smtp_send_cmd(e, EX_AUTH, "AUTH LOGIN");
 	} else {
 		/* RFC 4954 initial response, "=" when empty. */
 		char shown[64];
@@ -543,9 +169,9 @@ begin_auth(struct mailconn__smtp *e)
 			                      ir.len, &line)
 			            : mailconn__buf_append(&line, "=", 1);
 		if (rc)
-			fail_nomem(e);
-		else if (send_line(e, line.data, line.len, shown) == 0)
-			expect_reply(e, EX_AUTH);
+			smtp_fail_nomem(e);
+		else if (smtp_send_line(e, line.data, line.len, shown) == 0)
+			smtp_expect_reply(e, EX_AUTH);
 	}
 	mailconn__buf_free(&ir);
 	mailconn__buf_free(&line);
@@ -556,7 +182,7 @@ on_auth_challenge(struct mailconn__smtp *e)
 {
 	const char *text;
 	size_t tlen;
-	first_line_text(e, &text, &tlen);
+	smtp_first_line_text(e, &text, &tlen);
 
 	struct mailconn__buf chal, resp, line;
 	mailconn__buf_init(&chal, SASL_BUF_LIMIT);
@@ -564,8 +190,9 @@ on_auth_challenge(struct mailconn__smtp *e)
 	mailconn__buf_init(&line, 2 * SASL_BUF_LIMIT);
 	int rc = mailconn__b64_decode(text, tlen, &chal);
 	if (rc) {
-		fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_PROTOCOL_ERROR,
-		     "the AUTH challenge is not valid base64");
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_PROTOCOL_ERROR,
+		          "the AUTH challenge is not valid base64");
 		goto out;
 	}
 	const unsigned char *cp = (const unsigned char *)(chal.data ?
@@ -575,18 +202,19 @@ on_auth_challenge(struct mailconn__smtp *e)
 	mailconn_cause cause = mailconn__sasl_error_cause(e->sasl);
 	if (st == MAILCONN__SASL_ERROR) {
 		if (cause == MAILCONN_CAUSE_AUTH_SERVER_SIGNATURE)
-			fail(e, MAILCONN_SMTP_SETTINGS, cause,
-			     "the server's SCRAM signature did not verify: this "
-			     "may not be the real server");
+			smtp_fail(e, MAILCONN_SMTP_SETTINGS, cause,
+			          "the server's SCRAM signature did not verify: this "
+			          "may not be the real server");
 		else if (cause == MAILCONN_CAUSE_AUTH_REJECTED) {
 			note_challenge(e, "SCRAM", cp, chal.len);
-			fail(e, MAILCONN_UNAUTHORIZED, cause,
-			     "the server refused the login; %s", e->sasl_note);
+			smtp_fail(e, MAILCONN_UNAUTHORIZED, cause,
+			          "the server refused the login; %s",
+			          e->sasl_note);
 		} else
-			fail(e, MAILCONN_SMTP_SETTINGS,
-			     MAILCONN_CAUSE_PROTOCOL_ERROR,
-			     "unexpected or malformed %s challenge",
-			     mailconn__mech_name(e->mech));
+			smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+			          MAILCONN_CAUSE_PROTOCOL_ERROR,
+			          "unexpected or malformed %s challenge",
+			          mailconn__mech_name(e->mech));
 		goto out;
 	}
 	if (cause == MAILCONN_CAUSE_AUTH_REJECTED && !e->sasl_note[0])
@@ -595,12 +223,12 @@ on_auth_challenge(struct mailconn__smtp *e)
 	                                                  resp.data : ""),
 	                          resp.len, &line);
 	if (rc) {
-		fail_nomem(e);
+		smtp_fail_nomem(e);
 		goto out;
 	}
-	if (send_line(e, line.data ? line.data : "", line.len,
-	              "[redacted]") == 0)
-		expect_reply(e, EX_AUTH);
+	if (smtp_send_line(e, line.data ? line.data : "", line.len,
+	                   "[redacted]") == 0)
+		smtp_expect_reply(e, EX_AUTH);
 out:
 	mailconn__buf_free(&chal);
 	mailconn__buf_free(&resp);
@@ -619,14 +247,14 @@ on_auth(struct mailconn__smtp *e, int code)
 	if (code == 235) {
 		if (is_scram(e->mech) &&
 		    !mailconn__sasl_server_verified(e->sasl)) {
-			fail(e, MAILCONN_SMTP_SETTINGS,
-			     MAILCONN_CAUSE_AUTH_SERVER_SIGNATURE,
-			     "the server accepted SCRAM without proving it "
-			     "knows the password: this may not be the real "
-			     "server");
+			smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+			          MAILCONN_CAUSE_AUTH_SERVER_SIGNATURE,
+			          "the server accepted SCRAM without proving it "
+			          "knows the password: this may not be the real "
+			          "server");
 			return;
 		}
-		drop_sasl(e);
+		smtp_drop_sasl(e);
 		/* Overlapped mode: the test message waits until IMAP passed. */
 		if (e->p.hold_before_send) {
 			e->rs = RS_HELD;
@@ -636,13 +264,14 @@ on_auth(struct mailconn__smtp *e, int code)
 		return;
 	}
 	if (code < 400) {
-		fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_PROTOCOL_ERROR,
-		     "unexpected reply %d to AUTH", code);
+		smtp_fail(e, MAILCONN_SMTP_SETTINGS,
+		          MAILCONN_CAUSE_PROTOCOL_ERROR,
+		          "unexpected reply %d to AUTH", code);
 		return;
 	}
 	char what[64];
 	snprintf(what, sizeof(what), "AUTH %s", mailconn__mech_name(e->mech));
-	fail_refusal(e, MAILCONN__STEP_AUTHENTICATE, code, what);
+	smtp_fail_refusal(e, MAILCONN__STEP_AUTHENTICATE, code, what);
 }
 
 /* ---- stage 5: the test message ---------------------------------------- */
@@ -665,25 +294,26 @@ begin_send(struct mailconn__smtp *e)
 	int utf8 = mailconn__address_needs_smtputf8(from) ||
 	           mailconn__address_needs_smtputf8(rcpt);
 	if (utf8 && !e->has_smtputf8) {
-		fail(e, MAILCONN_TEST_SEND, MAILCONN_CAUSE_MESSAGE_REJECTED,
-		     "the address is not ASCII and the server does not offer "
-		     "SMTPUTF8 (RFC 6531)");
+		smtp_fail(e, MAILCONN_TEST_SEND,
+		          MAILCONN_CAUSE_MESSAGE_REJECTED,
+		          "the address is not ASCII and the server does not offer "
+		          "SMTPUTF8 (RFC 6531)");
 		/* Decided by what EHLO lacked, not by the 235 just read. */
-		e->failure.step = MAILCONN__STEP_MAIL_FROM;
-		e->failure.reply[0] = '\0';
+		e->pp.failure.step = MAILCONN__STEP_MAIL_FROM;
+		e->pp.failure.reply[0] = '\0';
 		return;
 	}
 	/* RFC 6152: declare an 8-bit body when the server lets us. */
 	int body8 = e->has_8bitmime && e->p.message && has_8bit(e->p.message);
 	e->pipelined = e->has_pipelining;
-	if (send_cmd(e, EX_MAIL, "MAIL FROM:<%s>%s%s", from,
-	             body8 ? " BODY=8BITMIME" : "", utf8 ? " SMTPUTF8" : ""))
+	if (smtp_send_cmd(e, EX_MAIL, "MAIL FROM:<%s>%s%s", from,
+	                  body8 ? " BODY=8BITMIME" : "", utf8 ? " SMTPUTF8" : ""))
 		return;
 	if (!e->pipelined)
 		return;
 	/* RFC 2920: DATA may end a pipelined group; replies come in order. */
-	if (send_cmd(e, EX_RCPT, "RCPT TO:<%s>", rcpt) == 0)
-		send_cmd(e, EX_DATA, "DATA");
+	if (smtp_send_cmd(e, EX_RCPT, "RCPT TO:<%s>", rcpt) == 0)
+		smtp_send_cmd(e, EX_DATA, "DATA");
 }
 
 /* Queue the message with dot-stuffing (RFC 5321 4.5.2) and the final
@@ -710,17 +340,17 @@ send_message(struct mailconn__smtp *e)
 	if (!rc)
 		rc = mailconn__buf_append(&e->out, ".\r\n", 3);
 	if (rc) {
-		fail(e, MAILCONN_TEST_SEND, MAILCONN_CAUSE_MESSAGE_REJECTED,
-		     rc == -2 ? "the test message is too large"
+		smtp_fail(e, MAILCONN_TEST_SEND, MAILCONN_CAUSE_MESSAGE_REJECTED,
+		          rc == -2 ? "the test message is too large"
 		              : "out of memory");
 		return;
 	}
 	e->queued += e->out.len - old_len;
 	char shown[64];
 	snprintf(shown, sizeof(shown), "[message: %zu bytes]", len);
-	report(e, MAILCONN_DIR_SENT, shown, strlen(shown));
-	report(e, MAILCONN_DIR_SENT, ".", 1);
-	expect_reply(e, EX_END_OF_DATA);
+	smtp_report(e, MAILCONN_DIR_SENT, shown, strlen(shown));
+	smtp_report(e, MAILCONN_DIR_SENT, ".", 1);
+	smtp_expect_reply(e, EX_END_OF_DATA);
 }
 
 static void
@@ -730,47 +360,47 @@ on_send_reply(struct mailconn__smtp *e, enum expect x, int code)
 	case EX_MAIL:
 		if (code >= 200 && code < 300) {
 			if (!e->pipelined)
-				send_cmd(e, EX_RCPT, "RCPT TO:<%s>",
-				         e->p.rcpt_to ? e->p.rcpt_to : "");
+				smtp_send_cmd(e, EX_RCPT, "RCPT TO:<%s>",
+				              e->p.rcpt_to ? e->p.rcpt_to : "");
 			return;
 		}
-		fail_refusal(e, MAILCONN__STEP_MAIL_FROM, code, "MAIL FROM");
+		smtp_fail_refusal(e, MAILCONN__STEP_MAIL_FROM, code, "MAIL FROM");
 		return;
 	case EX_RCPT:
 		if (code >= 200 && code < 300) {
 			if (!e->pipelined)
-				send_cmd(e, EX_DATA, "DATA");
+				smtp_send_cmd(e, EX_DATA, "DATA");
 			return;
 		}
-		fail_refusal(e, MAILCONN__STEP_RCPT_TO, code, "RCPT TO");
+		smtp_fail_refusal(e, MAILCONN__STEP_RCPT_TO, code, "RCPT TO");
 		return;
 	case EX_DATA:
 		if (code == 354) {
 			send_message(e);
 			return;
 		}
-		fail_refusal(e, MAILCONN__STEP_DATA, code, "DATA");
+		smtp_fail_refusal(e, MAILCONN__STEP_DATA, code, "DATA");
 		return;
 	case EX_END_OF_DATA:
 		if (code >= 200 && code < 300) {
 			/* The message is accepted: QUIT is a courtesy, sent
 			 * without waiting a round trip for its reply. */
-			if (send_cmd(e, EX_QUIT, "QUIT") == 0)
+			if (smtp_send_cmd(e, EX_QUIT, "QUIT") == 0)
 				e->rs = RS_DONE;
 			return;
 		}
-		fail_refusal(e, MAILCONN__STEP_END_OF_DATA, code,
-		             "the test message");
+		smtp_fail_refusal(e, MAILCONN__STEP_END_OF_DATA, code,
+		                  "the test message");
 		return;
 	default:
 		return;
 	}
 }
 
-/* ---- reply parsing ---------------------------------------------------- */
+/* ---- acting on a reply ------------------------------------------------ */
 
-static void
-dispatch(struct mailconn__smtp *e, int code)
+void
+smtp_dispatch(struct mailconn__smtp *e, int code)
 {
 	enum expect x = e->pending[0];
 	switch (x) {
@@ -796,79 +426,7 @@ dispatch(struct mailconn__smtp *e, int code)
 	}
 	/* A failure reports the step from the head of the queue. */
 	if (e->rs != RS_FAILED)
-		pop_expect(e);
-}
-
-/* One complete line without CRLF. */
-static void
-handle_line(struct mailconn__smtp *e, const char *s, size_t len)
-{
-	if (e->npending == 0 ||
-	    (e->reply_lines == 0 && e->sent < e->pending_sent[0])) {
-		mailconn__buf_clear(&e->reply);
-		mailconn__buf_append(&e->reply, s, len);
-		fail(e, stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR,
-		     "the server sent a reply before the command it answers");
-		return;
-	}
-	if (e->pending[0] == EX_GREETING && e->reply_lines == 0) {
-		/* The most common mistake: an IMAP or POP3 port. */
-		if (len >= 2 && s[0] == '*' && s[1] == ' ') {
-			mailconn__buf_append(&e->reply, s, len);
-			fail(e, MAILCONN_SMTP_SETTINGS,
-			     MAILCONN_CAUSE_WRONG_PROTOCOL,
-			     "this port speaks IMAP, not SMTP: use the SMTP "
-			     "port (usually 465 for TLS or 587 for STARTTLS)");
-			return;
-		}
-		if (len >= 3 && memcmp(s, "+OK", 3) == 0) {
-			mailconn__buf_append(&e->reply, s, len);
-			fail(e, MAILCONN_SMTP_SETTINGS,
-			     MAILCONN_CAUSE_WRONG_PROTOCOL,
-			     "this port speaks POP3, not SMTP: use the SMTP "
-			     "port (usually 465 for TLS or 587 for STARTTLS)");
-			return;
-		}
-	}
-
-	/* Keep the line (bounded) so a failure can show it. */
-	size_t room = e->reply.limit - e->reply.len;
-	size_t sep = e->reply_lines > 0 ? 1 : 0;
-	if (room > sep) {
-		if (sep)
-			mailconn__buf_append(&e->reply, "\n", 1);
-		mailconn__buf_append(&e->reply, s,
-		                     len < room - sep ? len : room - sep);
-	}
-
-	if (len < 3 || s[0] < '2' || s[0] > '5' || s[1] < '0' || s[1] > '9' ||
-	    s[2] < '0' || s[2] > '9' ||
-	    (len > 3 && s[3] != ' ' && s[3] != '-')) {
-		fail(e, stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR,
-		     "malformed reply line (expected a code from 200 to 599)");
-		return;
-	}
-	int code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
-	if (e->reply_lines > 0 && code != e->reply_code) {
-		fail(e, stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR,
-		     "reply code changed from %d to %d within one reply",
-		     e->reply_code, code);
-		return;
-	}
-	e->reply_code = code;
-	if (++e->reply_lines > MAILCONN__MAX_REPLY_LINES) {
-		fail(e, stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR,
-		     "reply longer than %d lines", MAILCONN__MAX_REPLY_LINES);
-		return;
-	}
-	if (len > 3 && s[3] == '-')
-		return;
-	dispatch(e, code);
-	if (e->rs != RS_FAILED) {
-		mailconn__buf_clear(&e->reply);
-		e->reply_lines = 0;
-		e->reply_code = 0;
-	}
+		smtp_pop_expect(e);
 }
 
 /* ---- engine API ------------------------------------------------------- */
@@ -883,24 +441,17 @@ mailconn__smtp_new(const struct mailconn__engine_params *p)
 	e->stage = MAILCONN_STAGE_SMTP_CONNECT;
 	e->rs = RS_RUN;
 	e->tls_active = p->tls_mode == MAILCONN__TLS_IMPLICIT;
-	/* A line may hold MAX_LINE bytes plus the CR before the LF. */
-	mailconn__buf_init(&e->line, MAILCONN__MAX_LINE + 1);
 	mailconn__buf_init(&e->reply, MAILCONN__MAX_REPLY - 1);
 	size_t extra = (p->message ? strlen(p->message) : 0) +
 	               (p->oauth2_token ? strlen(p->oauth2_token) : 0);
 	mailconn__buf_init(&e->out, 2 * extra + 4 * SASL_BUF_LIMIT);
 	mailconn__buf_init(&e->caps, MAILCONN__MAX_REPLY);
 	mailconn__buf_init(&e->mechs, MAILCONN__MAX_REPLY);
-	/* A needle has at least 3 bytes and "[redacted]" 10, so scrubbing
-	 * grows text at most 10/3 times: four replies' worth is enough. */
-	mailconn__buf_init(&e->scrubbed, 4 * MAILCONN__MAX_REPLY);
-	mailconn__scrub_init(&e->secrets);
-	if (mailconn__scrub_add(&e->secrets, p->password) ||
-	    mailconn__scrub_add(&e->secrets, p->oauth2_token)) {
+	if (mailconn__pp_init(&e->pp, p)) {
 		mailconn__smtp_free(e);
 		return NULL;
 	}
-	expect_reply(e, EX_GREETING);
+	smtp_expect_reply(e, EX_GREETING);
 	return e;
 }
 
@@ -909,14 +460,12 @@ mailconn__smtp_free(struct mailconn__smtp *e)
 {
 	if (!e)
 		return;
-	drop_sasl(e);
-	mailconn__buf_free(&e->line);
+	smtp_drop_sasl(e);
 	mailconn__buf_free(&e->reply);
 	mailconn__buf_free(&e->out);
 	mailconn__buf_free(&e->caps);
 	mailconn__buf_free(&e->mechs);
-	mailconn__buf_free(&e->scrubbed);
-	mailconn__scrub_free(&e->secrets);
+	mailconn__pp_free(&e->pp);
 	free(e->cb_type);
 	if (e->cb_data) {
 		mailconn__wipe(e->cb_data, e->cb.len);
@@ -940,68 +489,6 @@ mailconn__smtp_next(struct mailconn__smtp *e)
 	return MAILCONN__ACT_NEED_INPUT;
 }
 
-void
-mailconn__smtp_feed(struct mailconn__smtp *e, const char *data, size_t len)
-{
-	if (len)
-		e->got_input = 1;
-	/* While held nothing is outstanding, so any line is unsolicited and
-	 * fails as such in handle_line. */
-	while (len > 0 && (e->rs == RS_RUN || e->rs == RS_HELD)) {
-		const char *nl = memchr(data, '\n', len);
-		size_t n = nl ? (size_t)(nl - data) : len;
-		if (mailconn__buf_append(&e->line, data, n)) {
-			fail(e, stage_outcome(e), MAILCONN_CAUSE_LINE_TOO_LONG,
-			     "the server sent a line longer than %d bytes",
-			     MAILCONN__MAX_LINE);
-			return;
-		}
-		if (!nl)
-			return;
-		data += n + 1;
-		len -= n + 1;
-		if (e->line.len == 0 || e->line.data[e->line.len - 1] != '\r') {
-			fail(e, stage_outcome(e), MAILCONN_CAUSE_PROTOCOL_ERROR,
-			     "the server ended a line without CRLF");
-			return;
-		}
-		size_t ll = e->line.len - 1;
-		mailconn__buf_clear(&e->scrubbed);
-		mailconn__scrub_apply(&e->secrets, e->line.data, ll, &e->scrubbed);
-		report(e, MAILCONN_DIR_RECEIVED,
-		       e->scrubbed.data ? e->scrubbed.data : "", e->scrubbed.len);
-		mailconn__buf_clear(&e->scrubbed);
-		handle_line(e, e->line.data, ll);
-		mailconn__buf_clear(&e->line);
-	}
-	/* RFC 3207 section 4.2 attack: bytes that came with, or after, the
-	 * 220 to STARTTLS were not protected and must never be acted on. */
-	if (len > 0 && e->rs == RS_TLS_WAIT) {
-		fail(e, MAILCONN_SMTP_SETTINGS,
-		     MAILCONN_CAUSE_STARTTLS_INJECTION,
-		     "%zu byte(s) arrived after the STARTTLS reply, before "
-		     "the TLS handshake: possible injection attack", len);
-		e->failure.step = MAILCONN__STEP_STARTTLS;
-	}
-}
-
-void
-mailconn__smtp_eof(struct mailconn__smtp *e)
-{
-	if (e->rs == RS_FAILED || e->rs == RS_DONE)
-		return;
-	/* A server may just hang up after QUIT; the message is accepted. */
-	if (e->npending && e->pending[0] == EX_QUIT) {
-		e->rs = RS_DONE;
-		return;
-	}
-	if (e->rs == RS_TLS_WAIT || e->rs == RS_HELD)
-		e->rs = RS_RUN;
-	fail(e, stage_outcome(e), MAILCONN_CAUSE_CONNECTION_CLOSED,
-	     "the server closed the connection%s",
-	     e->got_input ? "" : " without a greeting");
-}
-
 int
 mailconn__smtp_held(const struct mailconn__smtp *e)
 {
@@ -1015,28 +502,6 @@ mailconn__smtp_release(struct mailconn__smtp *e)
 		return;
 	e->rs = RS_RUN;
 	begin_send(e);
-}
-
-size_t
-mailconn__smtp_output(struct mailconn__smtp *e, const char **data)
-{
-	*data = e->out.data ? e->out.data + e->out_pos : "";
-	return e->out.len - e->out_pos;
-}
-
-void
-mailconn__smtp_output_done(struct mailconn__smtp *e, size_t n)
-{
-	size_t left = e->out.len - e->out_pos;
-	if (n > left)
-		n = left;
-	e->out_pos += n;
-	e->sent += n;
-	if (e->out_pos == e->out.len) {
-		/* Wipes what was sent: it may have held credentials. */
-		mailconn__buf_clear(&e->out);
-		e->out_pos = 0;
-	}
 }
 
 void
@@ -1065,7 +530,7 @@ mailconn__smtp_tls_started(struct mailconn__smtp *e,
 		/* RFC 3207 section 4.2: forget what EHLO said in plaintext. */
 		e->tls_active = 1;
 		e->rs = RS_RUN;
-		forget_capabilities(e);
+		smtp_forget_capabilities(e);
 		send_ehlo(e);
 	}
 	/* With implicit TLS the driver reports the handshake before the
@@ -1081,7 +546,7 @@ mailconn__smtp_stage(const struct mailconn__smtp *e)
 const struct mailconn__failure *
 mailconn__smtp_failure(const struct mailconn__smtp *e)
 {
-	return &e->failure;
+	return &e->pp.failure;
 }
 
 const char *
@@ -1095,3 +560,6 @@ mailconn__smtp_mechanism(const struct mailconn__smtp *e)
 {
 	return mailconn__mech_name(e->mech);
 }
+
+MAILCONN__DEFINE_ENGINE_OPS(smtp, MAILCONN_PROTOCOL_SMTP, mailconn__smtp_held,
+                            mailconn__smtp_release);

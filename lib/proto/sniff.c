@@ -1,18 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "proto/sniff.h"
 
-#include <strings.h>
+#include "core/text.h"
 
 static int
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int
-starts_with(const char *p, size_t n, const char *prefix, size_t len)
-{
-	return n >= len && strncasecmp(p, prefix, len) == 0;
 }
 
 enum mailconn__wire
@@ -26,11 +20,12 @@ mailconn__sniff(const char *p, size_t n)
 	if (n >= 3 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) &&
 	    (n == 3 || p[3] == ' ' || p[3] == '-' || p[3] == '\r'))
 		return MAILCONN__WIRE_SMTP;
-	if (starts_with(p, n, "+OK", 3) || starts_with(p, n, "-ERR", 4))
+	if (mailconn__ascii_iprefix(p, n, "+OK") ||
+	    mailconn__ascii_iprefix(p, n, "-ERR"))
 		return MAILCONN__WIRE_POP3;
-	if (starts_with(p, n, "HTTP/", 5))
+	if (mailconn__ascii_iprefix(p, n, "HTTP/"))
 		return MAILCONN__WIRE_HTTP;
-	if (starts_with(p, n, "SSH-", 4))
+	if (mailconn__ascii_iprefix(p, n, "SSH-"))
 		return MAILCONN__WIRE_SSH;
 	return MAILCONN__WIRE_UNKNOWN;
 }

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../unit/fixed-crypto.h"
 #include "proto/classify.h"
-#include "proto/imap.h"
-#include "proto/smtp.h"
+#include "proto/engine.h"
 
 #define FZ_NONCE "fyko+d2lbbFgONRv9qkxdawL"
 #define FZ_CLIENT_NAME "client.example.net"
@@ -311,180 +311,6 @@ fz_check_provider(const char *provider)
 	         "provider id is not one of the known providers");
 }
 
-/* ---- One engine behind one interface ---------------------------------- */
-
-struct ops {
-	void *(*create)(const struct mailconn__engine_params *p);
-	void (*destroy)(void *e);
-	enum mailconn__action (*next)(void *e);
-	void (*feed)(void *e, const char *data, size_t len);
-	void (*eof)(void *e);
-	size_t (*output)(void *e, const char **data);
-	void (*output_done)(void *e, size_t n);
-	void (*tls_started)(void *e,
-	                    const struct mailconn__channel_binding *cb);
-	mailconn_stage (*stage)(const void *e);
-	const struct mailconn__failure *(*failure)(const void *e);
-	const char *(*caps)(const void *e);
-	const char *(*mech)(const void *e);
-};
-
-static void *
-imap_create(const struct mailconn__engine_params *p)
-{
-	return mailconn__imap_new(p);
-}
-
-static void
-imap_destroy(void *e)
-{
-	mailconn__imap_free(e);
-}
-
-static enum mailconn__action
-imap_next(void *e)
-{
-	return mailconn__imap_next(e);
-}
-
-static void
-imap_feed(void *e, const char *data, size_t len)
-{
-	mailconn__imap_feed(e, data, len);
-}
-
-static void
-imap_eof(void *e)
-{
-	mailconn__imap_eof(e);
-}
-
-static size_t
-imap_output(void *e, const char **data)
-{
-	return mailconn__imap_output(e, data);
-}
-
-static void
-imap_output_done(void *e, size_t n)
-{
-	mailconn__imap_output_done(e, n);
-}
-
-static void
-imap_tls_started(void *e, const struct mailconn__channel_binding *cb)
-{
-	mailconn__imap_tls_started(e, cb);
-}
-
-static mailconn_stage
-imap_stage(const void *e)
-{
-	return mailconn__imap_stage(e);
-}
-
-static const struct mailconn__failure *
-imap_failure(const void *e)
-{
-	return mailconn__imap_failure(e);
-}
-
-static const char *
-imap_caps(const void *e)
-{
-	return mailconn__imap_capabilities(e);
-}
-
-static const char *
-imap_mech(const void *e)
-{
-	return mailconn__imap_mechanism(e);
-}
-
-static const struct ops imap_ops = {
-	imap_create, imap_destroy, imap_next, imap_feed, imap_eof,
-	imap_output, imap_output_done, imap_tls_started, imap_stage,
-	imap_failure, imap_caps, imap_mech,
-};
-
-static void *
-smtp_create(const struct mailconn__engine_params *p)
-{
-	return mailconn__smtp_new(p);
-}
-
-static void
-smtp_destroy(void *e)
-{
-	mailconn__smtp_free(e);
-}
-
-static enum mailconn__action
-smtp_next(void *e)
-{
-	return mailconn__smtp_next(e);
-}
-
-static void
-smtp_feed(void *e, const char *data, size_t len)
-{
-	mailconn__smtp_feed(e, data, len);
-}
-
-static void
-smtp_eof(void *e)
-{
-	mailconn__smtp_eof(e);
-}
-
-static size_t
-smtp_output(void *e, const char **data)
-{
-	return mailconn__smtp_output(e, data);
-}
-
-static void
-smtp_output_done(void *e, size_t n)
-{
-	mailconn__smtp_output_done(e, n);
-}
-
-static void
-smtp_tls_started(void *e, const struct mailconn__channel_binding *cb)
-{
-	mailconn__smtp_tls_started(e, cb);
-}
-
-static mailconn_stage
-smtp_stage(const void *e)
-{
-	return mailconn__smtp_stage(e);
-}
-
-static const struct mailconn__failure *
-smtp_failure(const void *e)
-{
-	return mailconn__smtp_failure(e);
-}
-
-static const char *
-smtp_caps(const void *e)
-{
-	return mailconn__smtp_capabilities(e);
-}
-
-static const char *
-smtp_mech(const void *e)
-{
-	return mailconn__smtp_mechanism(e);
-}
-
-static const struct ops smtp_ops = {
-	smtp_create, smtp_destroy, smtp_next, smtp_feed, smtp_eof,
-	smtp_output, smtp_output_done, smtp_tls_started, smtp_stage,
-	smtp_failure, smtp_caps, smtp_mech,
-};
-
 void
 fz_options_from_byte(struct fz_options *o, mailconn_protocol protocol,
                      uint8_t flags)
@@ -558,7 +384,7 @@ fz_stream_next(struct fz_stream *s, const uint8_t **chunk, size_t *len)
 
 struct fz_conn {
 	const struct fz_options *o;
-	const struct ops *ops;
+	const struct mailconn__engine_ops *ops;
 	const struct fz_creds *cr;
 	void *e;
 
@@ -764,8 +590,8 @@ check_end(struct fz_conn *c, enum mailconn__action act)
 {
 	const struct fz_options *o = c->o;
 	const struct mailconn__failure *f = c->ops->failure(c->e);
-	const char *caps = c->ops->caps(c->e);
-	const char *mech = c->ops->mech(c->e);
+	const char *caps = c->ops->capabilities(c->e);
+	const char *mech = c->ops->mechanism(c->e);
 	int imap = o->protocol == MAILCONN_PROTOCOL_IMAP;
 
 	FZ_CHECK(f != NULL && caps != NULL && mech != NULL,
@@ -866,7 +692,7 @@ fz_open(const struct fz_options *o)
 
 	FZ_CHECK(c != NULL, "out of memory in the harness");
 	c->o = o;
-	c->ops = imap ? &imap_ops : &smtp_ops;
+	c->ops = imap ? &mailconn__imap_engine : &mailconn__smtp_engine;
 	c->cr = fz_creds(o->creds);
 	c->stage = imap ? MAILCONN_STAGE_IMAP_CONNECT
 	                : MAILCONN_STAGE_SMTP_CONNECT;
@@ -886,9 +712,9 @@ fz_open(const struct fz_options *o)
 	p.rcpt_to = FZ_RCPT;
 	p.message = FZ_MESSAGE;
 	p.hold_before_send = !imap && o->hold;
-	p.test_nonce = FZ_NONCE;
+	p.crypto = fixed_crypto(FZ_NONCE);
 
-	c->e = c->ops->create(&p);
+	c->e = c->ops->new(&p);
 	FZ_CHECK(c->e != NULL, "engine creation failed");
 	if (verbose())
 		fprintf(stderr, "%s mode=%d creds=%u binding=%d hold=%d\n",
@@ -924,7 +750,7 @@ fz_release(struct fz_conn *c)
 	FZ_CHECK(c->held && !c->stopped, "release of an engine not held");
 	c->held = 0;
 	c->released = 1;
-	mailconn__smtp_release(c->e);
+	c->ops->release(c->e);
 }
 
 /* The engine says it waits for input; is that the hold after AUTH? */
@@ -932,8 +758,7 @@ static int
 check_held(struct fz_conn *c)
 {
 	const char *d;
-	if (c->o->protocol != MAILCONN_PROTOCOL_SMTP ||
-	    !mailconn__smtp_held(c->e))
+	if (c->o->protocol != MAILCONN_PROTOCOL_SMTP || !c->ops->held(c->e))
 		return 0;
 	FZ_CHECK(c->o->hold && !c->released, "held without being asked to");
 	FZ_CHECK(c->stage == MAILCONN_STAGE_SMTP_LOGIN,
@@ -1028,14 +853,14 @@ fz_close(struct fz_conn *c)
 		act = c->final;
 		if (c->o->on_end)
 			c->o->on_end(c->o->userdata, c->ops->failure(c->e),
-			             c->ops->caps(c->e));
+			             c->ops->capabilities(c->e));
 		check_sticky(c, act);
 		provider = c->ops->failure(c->e)->provider;
 	} else if (verbose()) {
 		fprintf(stderr, "  => closed by the client\n");
 	}
 	/* Freed at any point: AddressSanitizer reports what leaks. */
-	c->ops->destroy(c->e);
+	c->ops->free(c->e);
 	free(c);
 	/* Read again: a pointer into the freed engine would now fault. */
 	fz_check_provider(provider);

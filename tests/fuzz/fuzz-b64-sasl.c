@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../unit/fixed-crypto.h"
+#include "core/b64.h"
 #include "core/buf.h"
 #include "driver.h"
-#include "proto/b64.h"
 #include "proto/sasl.h"
 
 #define NONCE "fyko+d2lbbFgONRv9qkxdawL"
@@ -157,7 +158,7 @@ fuzz_sasl(const uint8_t *data, size_t size, uint8_t sel)
 	struct mailconn__sasl *s = mailconn__sasl_new(m, c->username, secret,
 	                                              "imap.example.org", 993,
 	                                              (sel & 0x20) ? &cb : NULL,
-	                                              NONCE);
+	                                              fixed_crypto(NONCE));
 	FZ_CHECK(s != NULL, "sasl_new failed");
 	struct mailconn__buf out;
 	mailconn__buf_init(&out, SASL_LIMIT);

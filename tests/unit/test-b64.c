@@ -2,7 +2,7 @@
 /* Base64: RFC 4648 test vectors, strict rejection of malformed input, and
  * bounded output that is left untouched on failure. */
 #include "check.h"
-#include "proto/b64.h"
+#include "core/b64.h"
 
 static const char *
 enc(const char *s, size_t n)

@@ -9,6 +9,7 @@
 #endif
 
 #include "check.h"
+#include "fixed-crypto.h"
 #include "proto/imap.h"
 
 #define USER "alice@mail.test"
@@ -73,6 +74,7 @@ h_init(struct harness *h, enum mailconn__tls_mode mode, const char *user,
 	h->p.password = pass;
 	h->p.on_line = on_line;
 	h->p.line_userdata = h;
+	h->p.crypto = &mailconn__gnutls_crypto;
 	h->bytewise = bytewise;
 	h->e = mailconn__imap_new(&h->p);
 	CHECK(h->e != NULL);
@@ -661,7 +663,7 @@ static void
 scram_init(struct harness *h, int bytewise)
 {
 	h_init(h, MAILCONN__TLS_IMPLICIT, "user", "pencil", bytewise);
-	h->p.test_nonce = "rOprNGfwEbeRWgbNEkqO";
+	h->p.crypto = fixed_crypto("rOprNGfwEbeRWgbNEkqO");
 	mailconn__imap_free(h->e);
 	h->e = mailconn__imap_new(&h->p);
 	mailconn__imap_tls_started(h->e, NULL);
@@ -745,7 +747,7 @@ test_scram_plus(void)
 	struct harness h;
 
 	h_init(&h, MAILCONN__TLS_IMPLICIT, "user", "pencil", 0);
-	h.p.test_nonce = "rOprNGfwEbeRWgbNEkqO";
+	h.p.crypto = fixed_crypto("rOprNGfwEbeRWgbNEkqO");
 	mailconn__imap_free(h.e);
 	h.e = mailconn__imap_new(&h.p);
 	mailconn__imap_tls_started(h.e, &cb);

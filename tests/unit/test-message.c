@@ -5,7 +5,7 @@
  * over-long lines, header-injection refusal, Message-ID and SMTPUTF8.
  */
 #include "check.h"
-#include "proto/b64.h"
+#include "core/b64.h"
 #include "proto/message.h"
 
 static struct mailconn__buf out;

@@ -5,6 +5,7 @@
  * XOAUTH2 and OAUTHBEARER, and the mechanism choice.
  */
 #include "check.h"
+#include "fixed-crypto.h"
 #include "proto/sasl.h"
 
 #define NONCE "rOprNGfwEbeRWgbNEkqO"
@@ -43,7 +44,7 @@ scram_to_final(enum mailconn__mech m, const struct mailconn__channel_binding *cb
 {
 	struct mailconn__sasl *s = mailconn__sasl_new(m, "user", "pencil",
 	                                              "mail.example", 587, cb,
-	                                              NONCE);
+	                                              fixed_crypto(NONCE));
 	CHECK(s != NULL);
 	CHECK_INT(start(s), MAILCONN__SASL_CONTINUE);
 	CHECK_INT(step(s, server_first), MAILCONN__SASL_CONTINUE);
@@ -55,7 +56,7 @@ test_scram_rfc7677(void)
 {
 	struct mailconn__sasl *s = mailconn__sasl_new(
 		MAILCONN__MECH_SCRAM_SHA_256, "user", "pencil", NULL, 0, NULL,
-		NONCE);
+		fixed_crypto(NONCE));
 	CHECK_INT(start(s), MAILCONN__SASL_CONTINUE);
 	CHECK_STR(outstr(), "n,,n=user,r=" NONCE);
 	CHECK_INT(mailconn__sasl_server_verified(s), 0);
@@ -115,7 +116,7 @@ check_bad_server_first(const char *msg, size_t len)
 {
 	struct mailconn__sasl *s = mailconn__sasl_new(
 		MAILCONN__MECH_SCRAM_SHA_256, "user", "pencil", NULL, 0, NULL,
-		NONCE);
+		fixed_crypto(NONCE));
 	CHECK_INT(start(s), MAILCONN__SASL_CONTINUE);
 	mailconn__buf_clear(&out);
 	enum mailconn__sasl_status st = mailconn__sasl_step(
@@ -186,7 +187,7 @@ test_scram_plus(void)
 	 * implementation. */
 	struct mailconn__sasl *s = mailconn__sasl_new(
 		MAILCONN__MECH_SCRAM_SHA_256_PLUS, "user", "pencil", NULL, 0,
-		&cb, NONCE);
+		&cb, fixed_crypto(NONCE));
 	CHECK_INT(start(s), MAILCONN__SASL_CONTINUE);
 	CHECK_STR(outstr(), "p=tls-exporter,,n=user,r=" NONCE);
 	CHECK_INT(step(s, SERVER_FIRST), MAILCONN__SASL_CONTINUE);
@@ -203,7 +204,7 @@ test_scram_plus(void)
 	cb.type = "tls-unique";
 	cb.len = 12;
 	s = mailconn__sasl_new(MAILCONN__MECH_SCRAM_SHA_256_PLUS, "user",
-	                       "pencil", NULL, 0, &cb, NONCE);
+	                       "pencil", NULL, 0, &cb, fixed_crypto(NONCE));
 	CHECK_INT(start(s), MAILCONN__SASL_CONTINUE);
 	CHECK_STR(outstr(), "p=tls-unique,,n=user,r=" NONCE);
 	CHECK_INT(step(s, SERVER_FIRST), MAILCONN__SASL_CONTINUE);
@@ -214,7 +215,7 @@ test_scram_plus(void)
 	cb.type = "tls-exporter";
 	cb.len = 32;
 	s = mailconn__sasl_new(MAILCONN__MECH_SCRAM_SHA_256, "user", "pencil",
-	                       NULL, 0, &cb, NONCE);
+	                       NULL, 0, &cb, fixed_crypto(NONCE));
 	CHECK_INT(start(s), MAILCONN__SASL_CONTINUE);
 	CHECK_STR(outstr(), "y,,n=user,r=" NONCE);
 	CHECK_INT(step(s, SERVER_FIRST), MAILCONN__SASL_CONTINUE);
@@ -227,7 +228,7 @@ test_scram_plus(void)
 
 	/* -PLUS without binding data cannot start. */
 	s = mailconn__sasl_new(MAILCONN__MECH_SCRAM_SHA_256_PLUS, "user",
-	                       "pencil", NULL, 0, NULL, NONCE);
+	                       "pencil", NULL, 0, NULL, fixed_crypto(NONCE));
 	CHECK_INT(start(s), MAILCONN__SASL_ERROR);
 	CHECK_INT(out.len, 0);
 	mailconn__sasl_free(s);
@@ -239,14 +240,14 @@ test_scram_misc(void)
 	/* ',' and '=' in the user name are escaped. */
 	struct mailconn__sasl *s = mailconn__sasl_new(
 		MAILCONN__MECH_SCRAM_SHA_256, "a,b=c", "x", NULL, 0, NULL,
-		"abc");
+		fixed_crypto("abc"));
 	CHECK_INT(start(s), MAILCONN__SASL_CONTINUE);
 	CHECK_STR(outstr(), "n,,n=a=2Cb=3Dc,r=abc");
 	mailconn__sasl_free(s);
 
 	/* A random nonce: 24 printable characters, no ','. */
 	s = mailconn__sasl_new(MAILCONN__MECH_SCRAM_SHA_256, "u", "p", NULL,
-	                       0, NULL, NULL);
+	                       0, NULL, &mailconn__gnutls_crypto);
 	CHECK_INT(start(s), MAILCONN__SASL_CONTINUE);
 	CHECK_INT(out.len, strlen("n,,n=u,r=") + 24);
 	CHECK(strchr(outstr() + 9, ',') == NULL);
@@ -256,7 +257,7 @@ test_scram_misc(void)
 	struct mailconn__buf small;
 	mailconn__buf_init(&small, 10);
 	s = mailconn__sasl_new(MAILCONN__MECH_SCRAM_SHA_256, "user", "p",
-	                       NULL, 0, NULL, NONCE);
+	                       NULL, 0, NULL, fixed_crypto(NONCE));
 	CHECK_INT(mailconn__sasl_start(s, &small), MAILCONN__SASL_ERROR);
 	CHECK_INT(small.len, 0);
 	mailconn__buf_free(&small);

@@ -3,7 +3,7 @@
  * must not survive scrubbing. */
 #include "check.h"
 #include "core/scrub.h"
-#include "proto/b64.h"
+#include "core/b64.h"
 
 static struct mailconn__scrub s;
 

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "core/buf.h"
+#include "fixed-crypto.h"
 #include "proto/smtp.h"
 
 #define PASSWORD "secret-pass"
@@ -50,6 +51,7 @@ params(enum mailconn__tls_mode mode)
 		.rcpt_to = "bcc@example.net",
 		.message = MESSAGE,
 		.on_line = on_line,
+		.crypto = &mailconn__gnutls_crypto,
 	};
 	return p;
 }
@@ -566,7 +568,7 @@ test_scram(void)
 	struct mailconn__engine_params p = params(MAILCONN__TLS_IMPLICIT);
 	p.username = "user";
 	p.password = "pencil";
-	p.test_nonce = "rOprNGfwEbeRWgbNEkqO";
+	p.crypto = fixed_crypto("rOprNGfwEbeRWgbNEkqO");
 
 	/* -PLUS with the binding the driver reported. */
 	static const char *const plus[] = {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Server text must come out as harmless, valid, bounded UTF-8. */
+#include <stdint.h>
+
 #include "check.h"
 #include "core/text.h"
 
@@ -37,5 +39,20 @@ main(void)
 	/* Bounded, cut on a character boundary. */
 	CHECK_STR(clean("abcdefgh", 8, 0, 4), "abcd...");
 	CHECK_STR(clean("\xc3\x86\xc3\x86\xc3\x86", 6, 0, 5), "\xc3\x86\xc3\x86...");
+
+	/* Keywords compare by length and ASCII case only: a NUL in server
+	 * text is a byte like any other, not the end. */
+	CHECK(mailconn__ascii_ieq("Capability", 10, "CAPABILITY"));
+	CHECK(!mailconn__ascii_ieq("CAPABILIT", 9, "CAPABILITY"));
+	CHECK(!mailconn__ascii_ieq("OK\0", 3, "OK"));
+	CHECK(!mailconn__ascii_ieq("\xc3\xa9", 2, "\xc3\x89"));
+	CHECK(mailconn__ascii_iprefix("auth=PLAIN", 10, "AUTH="));
+	CHECK(!mailconn__ascii_iprefix("AUT", 3, "AUTH="));
+	CHECK_INT(mailconn__ascii_lower('Q'), 'q');
+	CHECK_INT(mailconn__ascii_lower(0xC9), 0xC9);
+	CHECK_INT(mailconn__memfind("a\0bcbc", 6, "bc", 2), 2);
+	CHECK_INT(mailconn__memfind("abc", 3, "abcd", 4), SIZE_MAX);
+	CHECK_INT(mailconn__memfind("abc", 3, "", 0), SIZE_MAX);
+	CHECK_INT(mailconn__memfind("abC", 3, "bc", 2), SIZE_MAX);
 	return check_finish();
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Base64 (RFC 4648, standard alphabet, with padding) over bounded buffers. */
-#ifndef MAILCONN_PROTO_B64_H
-#define MAILCONN_PROTO_B64_H
+/* Base64 (RFC 4648, standard alphabet, with padding) over bounded buffers.
+ * A core helper: the SASL code encodes with it and the scrubber derives
+ * the encoded forms of a secret from it. */
+#ifndef MAILCONN_CORE_B64_H
+#define MAILCONN_CORE_B64_H
 
 #include <stddef.h>
 

@@ -4,7 +4,7 @@
  * the input comes from the server: no whitespace, padding only at the end,
  * unused bits zero, so that every byte string has exactly one encoding.
  */
-#include "proto/b64.h"
+#include "core/b64.h"
 
 #include <stdint.h>
 

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The crypto table (core/crypto.h) backed by GnuTLS, for the driver. */
+#ifndef MAILCONN_CRYPTO_H
+#define MAILCONN_CRYPTO_H
+
+#include "core/crypto.h"
+
+extern const struct mailconn__crypto mailconn__gnutls_crypto;
+
+#endif
