@@ -9,7 +9,8 @@
  *    start, progress finish, transcript line), with the session pointer
  *    passed being the session;
  *  - for every stage: progress(stage, 0), then that stage's lines, then
- *    progress(stage, 1); no line of a stage outside that bracket;
+ *    progress(stage, 1), each exactly once; no line of a stage outside
+ *    that bracket; stages in order (per track with MAILCONN_OPT_OVERLAP);
  *  - mailconn_session_outcome() is MAILCONN_E_PENDING before the first
  *    step and while the check is pending;
  *  - mailconn_session_cancel() from another thread wakes the session's fd
