@@ -917,3 +917,19 @@ def test_blocking_verify_when_poll_fails(silent_port):
     assert (error, cause) == ("E_SYSTEM", "SYSTEM")
     assert not ok and finished and not cancelled
     assert "passed" not in statuses
+
+
+def test_cancel_a_blocking_run_from_another_thread(silent_port):
+    import threading
+    s = mailconn.Session(**silent_config(silent_port, stage_timeout_ms=60000))
+    assert s.step() == mailconn.State.PENDING
+    thread = threading.Thread(target=s.cancel)
+    t0 = time.monotonic()
+    thread.start()
+    outcome = s.run()                   # the GIL is released meanwhile
+    elapsed = time.monotonic() - t0
+    thread.join()
+    assert outcome is mailconn.Error.E_CANCELLED
+    assert elapsed < 5
+    assert_cancelled(s.result())
+    s.close()
