@@ -310,20 +310,36 @@ valid_email(const char *v, char *why)
 	return 1;
 }
 
+/* The option a setter may set: it exists and takes the setter's type.
+ * NULL with *rc (and the config's error) set otherwise. */
+static const struct option_def *
+settable(mailconn_config *cfg, mailconn_option option, int is_string,
+         mailconn_error *rc)
+{
+	cfg->error[0] = '\0';
+	const struct option_def *d = find_option((int)option);
+	if (!d) {
+		config_fail(cfg, "unknown option %d", (int)option);
+		*rc = MAILCONN_E_UNKNOWN_OPTION;
+	} else if (d->is_string != is_string) {
+		config_fail(cfg, "%s takes %s", d->name,
+		            d->is_string ? "a string" : "an integer");
+		*rc = MAILCONN_E_OPTION_TYPE;
+		d = NULL;
+	}
+	return d;
+}
+
 MAILCONN_API mailconn_error
 mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
                            const char *value)
 {
 	if (!cfg)
 		return MAILCONN_E_INVALID_ARGUMENT;
-	cfg->error[0] = '\0';
-	const struct option_def *d = find_option((int)option);
+	mailconn_error rc;
+	const struct option_def *d = settable(cfg, option, 1, &rc);
 	if (!d)
-		return config_fail(cfg, "unknown option %d", (int)option),
-		       MAILCONN_E_UNKNOWN_OPTION;
-	if (!d->is_string)
-		return config_fail(cfg, "%s takes an integer", d->name),
-		       MAILCONN_E_OPTION_TYPE;
+		return rc;
 
 	char **slot = &cfg->str[d->slot];
 	if (!value || !value[0]) {
@@ -394,14 +410,10 @@ mailconn_config_set_int(mailconn_config *cfg, mailconn_option option,
 {
 	if (!cfg)
 		return MAILCONN_E_INVALID_ARGUMENT;
-	cfg->error[0] = '\0';
-	const struct option_def *d = find_option((int)option);
+	mailconn_error rc;
+	const struct option_def *d = settable(cfg, option, 0, &rc);
 	if (!d)
-		return config_fail(cfg, "unknown option %d", (int)option),
-		       MAILCONN_E_UNKNOWN_OPTION;
-	if (d->is_string)
-		return config_fail(cfg, "%s takes a string", d->name),
-		       MAILCONN_E_OPTION_TYPE;
+		return rc;
 
 	int ok;
 	switch (d->kind) {

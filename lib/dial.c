@@ -68,22 +68,20 @@ mailconn__unwatch(int epoll_fd, int fd)
 	epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-static void
-info(struct mailconn__dial *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-info(struct mailconn__dial *d, const char *fmt, ...)
+void
+mailconn__note(mailconn__info_fn on_info, void *userdata, const char *fmt, ...)
 {
-	if (!d->on_info)
+	if (!on_info)
 		return;
 	char text[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	d->on_info(d->info_userdata, text);
+	on_info(userdata, text);
 }
+
+#define info(d, ...) mailconn__note((d)->on_info, (d)->info_userdata, __VA_ARGS__)
 
 static void
 fail(struct mailconn__dial *d, mailconn_cause cause, const char *fmt, ...)

@@ -19,9 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-
+#include "crypto.h"
 #include "private.h"
 #include "proto/classify.h"
 #include "proto/message.h"
@@ -270,7 +268,7 @@ build_message(const struct mailconn__plan *plan, struct mailconn__buf *message,
 {
 	unsigned char rnd[16];
 	time_t now = time(NULL);
-	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof rnd) != 0)
+	if (mailconn__random_bytes(rnd, sizeof rnd) != 0)
 		return -1;
 	if (mailconn__message_id(rnd, now, plan->from, message_id) != 0)
 		return -1;
