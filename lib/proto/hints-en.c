@@ -237,9 +237,13 @@ static const struct mailconn__hint_text hints[] = {
 	  "(PLAIN, LOGIN, SCRAM-SHA-256, XOAUTH2 or OAUTHBEARER) on this "
 	  "port: use the submission port (587 with STARTTLS or 465 with TLS) "
 	  "or ask the administrator to enable one."),
-	HA(AUTH_NOT_OFFERED,
-	   "This port does not accept logins (often port 25 or a relay-only "
-	   "service): for SMTP use port 587 with STARTTLS or 465 with TLS."),
+	H(IMAP_VALIDATION, AUTH_NOT_OFFERED,
+	  "The IMAP server does not accept logins on port {port}: check the "
+	  "port (993 with TLS or 143 with STARTTLS), and ask the "
+	  "administrator whether IMAP login is enabled for the account."),
+	H(SMTP_SETTINGS, AUTH_NOT_OFFERED,
+	  "Port {port} does not accept logins (often port 25 or a relay-only "
+	  "service): use port 587 with STARTTLS or 465 with TLS."),
 	H(UNAUTHORIZED, AUTH_ACCOUNT_DISABLED,
 	  "The server says the account is disabled, locked or suspended: "
 	  "sign in on the provider's website or ask the administrator to "

@@ -252,10 +252,14 @@ static const struct mailconn__hint_text hints[] = {
 	  "støtter (PLAIN, LOGIN, SCRAM-SHA-256, XOAUTH2 eller OAUTHBEARER) "
 	  "på denne porten. Bruk innsendingsporten (587 med STARTTLS eller "
 	  "465 med TLS), eller be administratoren slå på en av dem."),
-	HA(AUTH_NOT_OFFERED,
-	   "Denne porten tar ikke imot pålogging (ofte port 25 eller en ren "
-	   "videresendingstjeneste). For SMTP bruker du port 587 med STARTTLS "
-	   "eller 465 med TLS."),
+	H(IMAP_VALIDATION, AUTH_NOT_OFFERED,
+	  "IMAP-serveren tar ikke imot pålogging på port {port}. Kontroller "
+	  "porten (993 med TLS eller 143 med STARTTLS), og spør "
+	  "administratoren om IMAP-pålogging er slått på for kontoen."),
+	H(SMTP_SETTINGS, AUTH_NOT_OFFERED,
+	  "Port {port} tar ikke imot pålogging (ofte port 25 eller en ren "
+	  "videresendingstjeneste). Bruk port 587 med STARTTLS eller 465 med "
+	  "TLS."),
 	H(UNAUTHORIZED, AUTH_ACCOUNT_DISABLED,
 	  "Serveren sier at kontoen er deaktivert, låst eller suspendert. "
 	  "Logg på leverandørens nettsted, eller be administratoren låse den "
