@@ -14,7 +14,7 @@ static const struct mailconn__message_text messages[] = {
 	{ MAILCONN_IMAP_AUTH,
 	  "IMAP-serveren avviste påloggingen uten å si hvorfor" },
 	{ MAILCONN_IMAP_VALIDATION,
-	  "IMAP-tilkoblingen kunne ikke godkjennes" },
+	  "IMAP-tilkoblingen kunne ikke valideres" },
 	{ MAILCONN_SMTP_SETTINGS,
 	  "får ikke koblet til eller logget på SMTP-serveren på oppgitt "
 	  "servernavn og port" },
@@ -29,10 +29,11 @@ static const struct mailconn__message_text messages[] = {
 	{ MAILCONN_E_UNKNOWN_OPTION,
 	  "denne versjonen kjenner ikke til innstillingen" },
 	{ MAILCONN_E_OPTION_TYPE,
-	  "innstillingen tar en verdi av den andre typen" },
+	  "innstillingen skal ha en verdi av den andre typen (tekst eller "
+	  "tall)" },
 	{ MAILCONN_E_MISSING_OPTION, "en påkrevd innstilling mangler" },
 	{ MAILCONN_E_SYSTEM,
-	  "en systemressurs kunne ikke opprettes eller ventes på" },
+	  "kunne ikke opprette eller vente på en systemressurs" },
 	{ MAILCONN_E_PENDING, "kontrollen er ikke ferdig ennå" },
 	{ MAILCONN_E_CANCELLED, "kontrollen ble avbrutt før den var ferdig" },
 };
@@ -58,7 +59,7 @@ static const struct mailconn__hint_text hints[] = {
 	  "tilkoblinger, eller at kontoen er midlertidig sperret etter "
 	  "mislykkede forsøk."),
 	H(IMAP_VALIDATION, NONE,
-	  "IMAP-serveren svarte, men tilkoblingen kunne ikke godkjennes. "
+	  "IMAP-serveren svarte, men tilkoblingen kunne ikke valideres. "
 	  "Kontroller servernavnet og porten (993 eller 143), og at serveren "
 	  "og postkassen oppfyller kravene for IMAP. Spør også IT-avdelingen "
 	  "om IMAP-tjenesten bare godtar tilkoblinger fra bestemte "
@@ -116,7 +117,7 @@ static const struct mailconn__hint_text hints[] = {
 	   "bare godtar bestemte IP-adresser."),
 	HA(CONNECT_TIMEOUT,
 	   "Serveren svarte ikke i tide. Kontroller servernavnet og porten, "
-	   "og finn ut om en brannmur stille forkaster tilkoblingen eller om "
+	   "og finn ut om en brannmur i det stille forkaster tilkoblingen eller om "
 	   "serveren bare godtar bestemte IP-adresser."),
 	HA(CONNECTION_CLOSED,
 	   "Serveren brøt tilkoblingen uventet. Kontroller porten og "
@@ -146,7 +147,7 @@ static const struct mailconn__hint_text hints[] = {
 	   "serveren virker."),
 	HA(TLS_VERSION,
 	   "Serveren og denne klienten har ingen moderne TLS-versjon (1.2 "
-	   "eller nyere) eller chiffer felles. Serveren må oppdateres; ta "
+	   "eller nyere) eller chiffer til felles. Serveren må oppdateres; ta "
 	   "kontakt med administratoren."),
 	H(IMAP_VALIDATION, STARTTLS_UNAVAILABLE,
 	  "Serveren tilbyr ikke STARTTLS på port {port}, så passordet kan "
@@ -197,18 +198,18 @@ static const struct mailconn__hint_text hints[] = {
 	   "port peker på riktig type e-postserver, og at "
 	   "sikkerhetsinnstillingen passer til porten."),
 	H(IMAP_VALIDATION, GREETING_REJECTED,
-	  "IMAP-serveren nektet å betjene oss med en gang vi koblet til "
-	  "(travel, eller den stenger ute dette nettverket). Prøv igjen "
+	  "IMAP-serveren nektet å betjene oss med en gang vi koblet til (den "
+	  "er opptatt, eller stenger ute dette nettverket). Prøv igjen "
 	  "senere, og spør IT-avdelingen om serveren bare godtar bestemte "
 	  "IP-adresser."),
 	H(SMTP_SETTINGS, GREETING_REJECTED,
-	  "SMTP-serveren nektet å betjene oss med en gang vi koblet til "
-	  "(travel, eller den stenger ute dette nettverket). Kontroller "
+	  "SMTP-serveren nektet å betjene oss med en gang vi koblet til (den "
+	  "er opptatt, eller stenger ute dette nettverket). Kontroller "
 	  "porten (465 eller 587), og spør IT-avdelingen om serveren bare "
 	  "godtar bestemte IP-adresser."),
 	HA(LINE_TOO_LONG,
-	   "Serveren sendte en lengre linje enn noen e-postserver skal gjøre. "
-	   "Sjekk at porten tilhører en e-postserver."),
+	   "Serveren sendte en linje som er lengre enn en e-postserver noen "
+	   "gang skal sende. Sjekk at porten tilhører en e-postserver."),
 	H(IMAP_VALIDATION, NO_IMAP4REV1,
 	  "Serveren støtter ikke IMAP4rev1, som er påkrevd. Kontroller porten, "
 	  "og spør administratoren om en standard IMAP-server."),
@@ -320,8 +321,9 @@ static const struct mailconn__hint_text hints[] = {
 	  "eller størrelse). Sjekk grensene og reglene for sending fra "
 	  "kontoen med leverandøren eller IT-avdelingen."),
 	H(TEST_SEND, SEND_TEMPORARY,
-	  "Serveren avviste meldingen inntil videre (en sendegrense eller en "
-	  "travel server). Vent og prøv igjen senere."),
+	  "Serveren avviste meldingen inntil videre (på grunn av en "
+	  "sendegrense, eller fordi serveren er opptatt). Vent og prøv igjen "
+	  "senere."),
 
 	/* ---- Presisert etter leverandør: leverandørens egen innstilling. */
 	HP(APP_PASSWORD, AUTH_APP_PASSWORD, "gmail",
@@ -444,12 +446,12 @@ static const struct mailconn__hint_text hints[] = {
 	   "QQ-passordet."),
 	HP(APP_PASSWORD, AUTH_APP_PASSWORD, "netease",
 	   "NetEase Mail (163/126): slå på IMAP/SMTP i "
-	   "postkasseinnstillingene, og skriv inn autorisasjonskoden for "
-	   "klienter som du får der, som passord."),
+	   "postkasseinnstillingene, og bruk klientautorisasjonskoden du får "
+	   "der som passord."),
 	HP(UNAUTHORIZED, AUTH_REJECTED, "netease",
 	   "NetEase Mail (163/126) avviste påloggingen. Slå på IMAP/SMTP i "
-	   "postkasseinnstillingene, og bruk autorisasjonskoden for klienter, "
-	   "ikke passordet til nettsiden."),
+	   "postkasseinnstillingene, og bruk klientautorisasjonskoden, ikke "
+	   "passordet til nettsiden."),
 	HP(APP_PASSWORD, AUTH_APP_PASSWORD, "proton",
 	   "Proton Mail virker med e-postprogrammer bare gjennom Proton Mail "
 	   "Bridge (eller et SMTP-token). Bruk brukernavnet og passordet som "
