@@ -186,7 +186,7 @@ def test_failure_json(servers, case, override, password, error, stage, cause):
 
 def test_tls_mode_mismatch_hint_names_the_port_used(servers):
     port = servers["MAILCONN_TEST_SMTP_STARTTLS_PORT"]
-    rc, doc = run_json(servers, **{"--smtp-security": "tls"})
+    rc, doc = run_json(servers, "--lang", "en", **{"--smtp-security": "tls"})
     assert rc == 1 and doc["cause"] == "TLS_MODE_MISMATCH", doc
     assert doc["hint_id"] == "SMTP_SETTINGS.TLS_MODE_MISMATCH"
     assert f"port {port}, which needs STARTTLS" in doc["hint"], doc["hint"]

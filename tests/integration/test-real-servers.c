@@ -118,6 +118,8 @@ make_config(const struct setup *s, struct result *r)
 	CHECK_INT(mailconn_config_set_string(cfg, MAILCONN_OPT_BCC, s->bcc), MAILCONN_OK);
 	CHECK_INT(mailconn_config_set_string(cfg, MAILCONN_OPT_IMAP_HOST, s->imap_host), MAILCONN_OK);
 	CHECK_INT(mailconn_config_set_string(cfg, MAILCONN_OPT_SMTP_HOST, s->smtp_host), MAILCONN_OK);
+	/* The checks below read English advice, whatever the tester's locale. */
+	CHECK_INT(mailconn_config_set_string(cfg, MAILCONN_OPT_LANGUAGE, "en"), MAILCONN_OK);
 	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_IMAP_PORT, s->imap_port), MAILCONN_OK);
 	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_SMTP_PORT, s->smtp_port), MAILCONN_OK);
 	CHECK_INT(mailconn_config_set_int(cfg, MAILCONN_OPT_IMAP_SECURITY, s->imap_security), MAILCONN_OK);
