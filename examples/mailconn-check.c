@@ -40,7 +40,9 @@ usage(FILE *out)
 	      "    --bcc ADDR [--subject TEXT] [--ca-file PEM] [--allow-untrusted-cert]\n"
 	      "    [--timeout SECONDS] [--password-env VAR | --password-file FILE |\n"
 	      "     --oauth2-token-env VAR] [--resolve HOST:PORT:ADDRESS]... [--overlap]\n"
-	      "    [--json] [--verbose]\n", out);
+	      "    [--lang en|nb] [--json] [--verbose]\n"
+	      "--lang chooses the language of the hint and message (default: from\n"
+	      "LC_ALL, LC_MESSAGES or LANG; English otherwise).\n", out);
 }
 
 static int
@@ -222,6 +224,10 @@ print_json(const mailconn_session *s)
 	json_field(stdout, "server_reply", mailconn_session_server_reply(s), 1);
 	json_field(stdout, "detail", mailconn_session_detail(s), 1);
 	json_field(stdout, "hint", mailconn_session_hint(s), 1);
+	json_field(stdout, "hint_id", mailconn_session_hint_id(s), 1);
+	json_field(stdout, "provider", mailconn_session_provider(s), 1);
+	json_field(stdout, "message", mailconn_session_message(s), 1);
+	json_field(stdout, "language", mailconn_session_language(s), 1);
 	printf("\"stages\": [");
 	for (int i = 1; i <= 5; i++) {
 		mailconn_stage stage = (mailconn_stage)i;
@@ -274,8 +280,9 @@ print_human(const mailconn_session *s)
 		printf("\nAll five stages passed: this mailbox works over IMAP and SMTP.\n");
 		return;
 	}
-	printf("\nError:  %s (%s)\n", mailconn_error_name(e),
-	       mailconn_cause_name(mailconn_session_cause(s)));
+	printf("\nError:  %s (%s): %s\n", mailconn_error_name(e),
+	       mailconn_cause_name(mailconn_session_cause(s)),
+	       mailconn_session_message(s));
 	printf("Stage:  %d %s\n", (int)mailconn_session_stage(s),
 	       mailconn_stage_name(mailconn_session_stage(s)));
 	const char *reply = mailconn_session_server_reply(s);
@@ -310,7 +317,7 @@ enum {
 	OPT_IMAP_PORT, OPT_IMAP_SECURITY, OPT_SMTP_HOST, OPT_SMTP_PORT,
 	OPT_SMTP_SECURITY, OPT_BCC, OPT_SUBJECT, OPT_CA_FILE, OPT_ALLOW_UNTRUSTED,
 	OPT_TIMEOUT, OPT_PASSWORD_ENV, OPT_PASSWORD_FILE, OPT_TOKEN_ENV,
-	OPT_RESOLVE, OPT_OVERLAP, OPT_JSON, OPT_VERBOSE, OPT_HELP
+	OPT_RESOLVE, OPT_OVERLAP, OPT_JSON, OPT_VERBOSE, OPT_HELP, OPT_LANG
 };
 
 static const struct option long_options[] = {
@@ -334,6 +341,7 @@ static const struct option long_options[] = {
 	{ "resolve", required_argument, NULL, OPT_RESOLVE },
 	{ "overlap", no_argument, NULL, OPT_OVERLAP },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -477,6 +485,9 @@ run(int argc, char **argv, mailconn_config *cfg)
 			break;
 		case OPT_JSON:
 			o.json = 1;
+			break;
+		case OPT_LANG:
+			rc = set_str(cfg, MAILCONN_OPT_LANGUAGE, optarg, "--lang");
 			break;
 		case OPT_VERBOSE:
 			o.verbose = 1;

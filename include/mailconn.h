@@ -31,8 +31,9 @@
  *     independent, and many sessions may run in one thread.
  *   - Callbacks run inside mailconn_session_step(). From inside them the
  *     session's read-only getters (outcome, cause, stage, protocol,
- *     server_reply, detail, hint, stage_passed, stage_ms, fact, fd, events,
- *     timeout_ms) and mailconn_session_cancel() may be called; step, run,
+ *     server_reply, detail, hint, hint_id, provider, message, language,
+ *     stage_passed, stage_ms, fact, fd, events, timeout_ms) and
+ *     mailconn_session_cancel() may be called; step, run,
  *     the setters and free may not. For each stage they arrive in reading
  *     order: progress(started), that stage's transcript lines,
  *     progress(finished). Until the session is done, outcome() is
@@ -295,6 +296,14 @@ typedef enum mailconn_option {
 	MAILCONN_OPT_SMTP_ADDRESS = 15,
 	/** Name sent in EHLO (default: "localhost"). */
 	MAILCONN_OPT_CLIENT_NAME = 16,
+	/** Language of the session's hint and message: a language tag or
+	 * locale name such as "en", "nb", "nb-NO" or "no_NO.UTF-8"; only the
+	 * primary language counts. "nb", "no" and "nn" (whose readers read
+	 * Bokmål daily) give Norwegian Bokmål; any other well-formed tag gives
+	 * English. Default: the first set of LC_ALL, LC_MESSAGES and LANG,
+	 * read with getenv() when the session is made (the process's locale
+	 * is never queried or changed); English when none is set. */
+	MAILCONN_OPT_LANGUAGE = 17,
 
 	/** IMAP port, 1-65535 (default from the security: 993 or 143). */
 	MAILCONN_OPT_IMAP_PORT = 100,
@@ -402,11 +411,13 @@ MAILCONN_API uint32_t mailconn_version_number(void);
  * "E_INVALID_CONFIG"; "UNKNOWN" for a value this version does not know. */
 MAILCONN_API const char *mailconn_error_name(mailconn_error code);
 
-/** @return a one-line English description of the code. */
+/** @return a one-line English description of the code. A session's
+ * mailconn_session_message() is in the session's language. */
 MAILCONN_API const char *mailconn_error_message(mailconn_error code);
 
-/** @return the generic advice for an outcome ("" for MAILCONN_OK and
- * caller errors). A session's mailconn_session_hint() is more specific. */
+/** @return the generic English advice for an outcome ("" for MAILCONN_OK
+ * and caller errors). A session's mailconn_session_hint() is more specific
+ * and in the session's language. */
 MAILCONN_API const char *mailconn_error_hint(mailconn_error code);
 
 /** @return the cause's stable name, e.g. "CERT_EXPIRED"; "UNKNOWN" if not
@@ -589,8 +600,36 @@ MAILCONN_API const char *mailconn_session_server_reply(const mailconn_session *s
 MAILCONN_API const char *mailconn_session_detail(const mailconn_session *s);
 
 /** @return advice for the outcome, specific to the cause and to the
- * provider when recognised; "" on success. */
+ * provider when recognised, in the session's language
+ * (MAILCONN_OPT_LANGUAGE); "" on success. */
 MAILCONN_API const char *mailconn_session_hint(const mailconn_session *s);
+
+/**
+ * @return the stable id of the advice mailconn_session_hint() gives, for
+ * applications that show their own texts: "OUTCOME.CAUSE" or
+ * "OUTCOME.CAUSE.provider", e.g. "UNAUTHORIZED.AUTH_REJECTED.gmail",
+ * "SMTP_SETTINGS.CONNECT_REFUSED", or "IMAP_SETTINGS.NONE" for the
+ * outcome's general advice. OUTCOME and CAUSE are the names of
+ * mailconn_error_name() and mailconn_cause_name(), provider that of
+ * mailconn_session_provider(). The id names the advice, not the case:
+ * several causes may share one. The same id always means the same advice
+ * in every language, though a text may quote the port in use. "" on
+ * success and while pending.
+ */
+MAILCONN_API const char *mailconn_session_hint_id(const mailconn_session *s);
+
+/** @return the id of the mail provider recognised from the server's reply
+ * or the host names, e.g. "gmail", "microsoft365", "icloud"; "" when none
+ * is recognised. Ids are lower-case and never change meaning. */
+MAILCONN_API const char *mailconn_session_provider(const mailconn_session *s);
+
+/** @return the one-line message of mailconn_session_outcome(), as
+ * mailconn_error_message() but in the session's language. */
+MAILCONN_API const char *mailconn_session_message(const mailconn_session *s);
+
+/** @return the language the session's texts are in, "en" or "nb" (see
+ * MAILCONN_OPT_LANGUAGE). */
+MAILCONN_API const char *mailconn_session_language(const mailconn_session *s);
 
 /** @return 1 if the stage passed, 0 if it failed, -1 if it did not run. */
 MAILCONN_API int mailconn_session_stage_passed(const mailconn_session *s,

@@ -19,6 +19,7 @@
 
 #include "core/buf.h"
 #include "private.h"
+#include "proto/lang.h"
 #include "tls.h"
 
 enum value_kind {
@@ -30,6 +31,7 @@ enum value_kind {
 	KIND_FILE,
 	KIND_DIR,
 	KIND_MULTILINE, /* body: newlines allowed */
+	KIND_LANGUAGE,  /* a language tag or locale name */
 	KIND_PORT,
 	KIND_SECURITY,
 	KIND_FLAG,
@@ -383,6 +385,13 @@ mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
 	case KIND_DIR:
 		if (stat(value, &st) != 0 || !S_ISDIR(st.st_mode))
 			return config_fail(cfg, "%s is not a directory", d->name);
+		break;
+	case KIND_LANGUAGE:
+		/* A language we lack is no error: an application passes its own
+		 * UI language, and English is the documented fallback. */
+		if (!mailconn__language_tag_valid(value))
+			return config_fail(cfg, "%s must be a language tag such as "
+			                   "\"en\" or \"nb\"", d->name);
 		break;
 	case KIND_TEXT:
 	case KIND_SECRET:

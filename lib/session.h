@@ -86,6 +86,10 @@ struct mailconn_session {
 	mailconn_cause cause;
 	mailconn_protocol failed_protocol;
 	struct mailconn__buf reply, detail, hint, line;
+	/* The hint's row as "OUTCOME.CAUSE[.provider]", and the provider the
+	 * failure or the host name revealed (static id, or NULL). */
+	char hint_id[96];
+	const char *provider;
 	/* The secrets, raw and as base64, to strip from anything a server
 	 * says before it is shown: servers quote failed commands back. */
 	struct mailconn__scrub secrets;

@@ -77,7 +77,11 @@ def run_json(env, *extra, **kw):
 def validate(doc):
     """The documented shape, for success and failure alike."""
     assert set(doc) >= {"error", "stage", "stage_name", "cause",
-                        "server_reply", "detail", "hint", "stages"}
+                        "server_reply", "detail", "hint", "hint_id",
+                        "provider", "message", "language", "stages"}
+    assert doc["language"] in ("en", "nb")
+    assert doc["message"]
+    assert doc["provider"] is None or doc["provider"].islower()
     assert doc["error"] is None or doc["error"] in EIGHT
     assert doc["stage"] in range(1, 6)
     assert doc["stage_name"] == STAGE_NAMES[doc["stage"] - 1]
@@ -93,9 +97,17 @@ def validate(doc):
     if doc["error"] is None:
         assert doc["stage"] == 5
         assert all(st["status"] == "passed" for st in doc["stages"])
+        assert doc["hint"] is None and doc["hint_id"] is None
     else:
         assert doc["stages"][doc["stage"] - 1]["status"] == "failed"
         assert doc["hint"]
+        # "OUTCOME.CAUSE[.provider]"; the cause is the advice's, which may
+        # be the outcome's general one.
+        parts = doc["hint_id"].split(".")
+        assert parts[0] == doc["error"] and len(parts) in (2, 3)
+        assert parts[1] in (doc["cause"], "NONE")
+        if len(parts) == 3:
+            assert parts[2] == doc["provider"]
 
 
 def free_port():
@@ -172,6 +184,48 @@ def test_failure_json(servers, case, override, password, error, stage, cause):
         assert st["status"] == "not_run"
 
 
+def test_tls_mode_mismatch_hint_names_the_port_used(servers):
+    port = servers["MAILCONN_TEST_SMTP_STARTTLS_PORT"]
+    rc, doc = run_json(servers, "--lang", "en", **{"--smtp-security": "tls"})
+    assert rc == 1 and doc["cause"] == "TLS_MODE_MISMATCH", doc
+    assert doc["hint_id"] == "SMTP_SETTINGS.TLS_MODE_MISMATCH"
+    assert f"port {port}, which needs STARTTLS" in doc["hint"], doc["hint"]
+    # The detail is its own field, not repeated inside the advice.
+    assert doc["detail"] not in doc["hint"]
+
+
+@pytest.mark.parametrize("lang, hint, message", [
+    ("nb", "Ingenting tar imot tilkoblinger på port",
+     "får ikke koblet til IMAP-serveren"),
+    ("en", "Nothing accepts connections on port",
+     "cannot connect to the IMAP server"),
+])
+def test_lang_flag(servers, lang, hint, message):
+    port = free_port()
+    rc, doc = run_json(servers, "--lang", lang, **{"--imap-port": port})
+    assert rc == 1
+    assert doc["language"] == lang
+    assert doc["hint_id"] == "IMAP_SETTINGS.CONNECT_REFUSED"
+    assert f"{hint} {port}" in doc["hint"]
+    assert message in doc["message"]
+    proc = run(servers, "--lang", lang, **{"--imap-port": port})
+    out = proc.stdout.decode("utf-8")
+    assert f"{hint} {port}" in out and message in out
+
+
+def test_lang_default_from_environment(servers):
+    environ = dict(os.environ, LANG="nb_NO.UTF-8",
+                   CLI_TEST_PASSWORD=servers["MAILCONN_TEST_PASSWORD"])
+    environ.pop("LC_ALL", None)
+    environ.pop("LC_MESSAGES", None)
+    proc = subprocess.run([CHECK, "--json"] + base_args(servers, **{
+        "--imap-port": free_port()}), capture_output=True, env=environ,
+        stdin=subprocess.DEVNULL, timeout=120)
+    doc = json.loads(proc.stdout.decode("utf-8"))
+    assert doc["language"] == "nb"
+    assert "Ingenting tar imot" in doc["hint"]
+
+
 def test_password_never_printed(servers):
     secret = "Cli-Secret-Value-42"
     proc = run(servers, "--json", "--verbose", password=secret)
@@ -191,6 +245,7 @@ def test_password_never_printed(servers):
     (["--resolve", "nonsense"], "--resolve"),
     (["--no-such-option"], "--no-such-option"),
     (["--timeout", "0"], "--timeout"),
+    (["--lang", "nb NO"], "--lang"),
 ])
 def test_usage_errors(servers, args, names):
     proc = run(servers, *args)

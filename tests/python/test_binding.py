@@ -678,3 +678,64 @@ def test_blocking_verify_releases_the_gil(silent_port):
         assert r.error == mailconn.Error.IMAP_SETTINGS
     assert elapsed < 1.5, elapsed
 
+
+
+# ------------------------------------------------------------- languages
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("language, words, message", [
+    ("nb", "Ingenting tar imot tilkoblinger på port",
+     "får ikke koblet til IMAP-serveren"),
+    ("en", "Nothing accepts connections on port",
+     "cannot connect to the IMAP server"),
+])
+def test_verify_in_a_language(language, words, message):
+    port = closed_port()
+    result = mailconn.verify(**base_config(
+        imap_host="localhost", imap_address="127.0.0.1", imap_port=port,
+        language=language, stage_timeout_ms=5000))
+    assert result.error == mailconn.Error.IMAP_SETTINGS
+    assert result.cause == mailconn.Cause.CONNECT_REFUSED
+    assert result.language == language
+    assert result.hint_id == "IMAP_SETTINGS.CONNECT_REFUSED"
+    assert f"{words} {port}" in result.hint
+    assert message in result.message
+    assert result.provider == ""
+
+
+def test_provider_is_exposed():
+    port = closed_port()
+    result = mailconn.verify(**base_config(
+        imap_host="imap.gmail.com", imap_address="127.0.0.1",
+        imap_port=port, language="en", stage_timeout_ms=5000))
+    assert result.provider == "gmail"
+    assert result.hint_id.startswith("IMAP_SETTINGS.")
+
+
+def test_language_default_comes_from_the_environment():
+    port = closed_port()
+    code = ("import mailconn, sys\n"
+            f"r = mailconn.verify(email='ann@example.com', password='pw-1',"
+            f" imap_host='localhost', imap_address='127.0.0.1',"
+            f" imap_port={port}, smtp_host='smtp.example.com',"
+            f" bcc='c@example.com')\n"
+            "print(r.language, r.hint_id)\n")
+    env = dict(os.environ, LANG="nb_NO.UTF-8")
+    env.pop("LC_ALL", None)
+    env.pop("LC_MESSAGES", None)
+    proc = subprocess.run([sys.executable, "-c", code], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["nb", "IMAP_SETTINGS.CONNECT_REFUSED"]
+
+
+def test_malformed_language_is_a_config_error():
+    with pytest.raises(mailconn.InvalidConfigError) as info:
+        mailconn.Session(**base_config(language="nb NO"))
+    assert info.value.option == "language"
