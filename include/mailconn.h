@@ -26,7 +26,10 @@
  *     the handle they came from and stay valid until that handle is freed
  *     or, for a session, until the next mailconn_session_step() call.
  *     Strings that carry server text are sanitised: no control characters,
- *     no terminal escapes, valid UTF-8, bounded length.
+ *     no terminal escapes, valid UTF-8. Every string a session returns
+ *     (reply, detail, hint, facts) and every transcript line is at most
+ *     MAILCONN_TEXT_MAX bytes long; longer text is cut at a character
+ *     boundary and ends in "...".
  *   - A handle is used by one thread at a time; separate handles are
  *     independent, and many sessions may run in one thread.
  *   - Callbacks run inside mailconn_session_step(). From inside them the
@@ -79,6 +82,9 @@ extern "C" {
 #define MAILCONN_VERSION_NUMBER \
 	((MAILCONN_VERSION_MAJOR << 16) | (MAILCONN_VERSION_MINOR << 8) | \
 	 MAILCONN_VERSION_PATCH)
+
+/** Longest string, in bytes without the NUL, that a session hands out. */
+#define MAILCONN_TEXT_MAX 2048
 
 /** Opaque configuration: what to verify and how. */
 typedef struct mailconn_config mailconn_config;
@@ -592,7 +598,8 @@ MAILCONN_API mailconn_stage mailconn_session_stage(const mailconn_session *s);
 MAILCONN_API mailconn_protocol mailconn_session_protocol(const mailconn_session *s);
 
 /** @return the server's reply that decided the outcome, all lines joined
- * by "\n", sanitised and bounded; "" when the server said nothing. */
+ * by "\n", sanitised, at most MAILCONN_TEXT_MAX bytes; "" when the server
+ * said nothing. */
 MAILCONN_API const char *mailconn_session_server_reply(const mailconn_session *s);
 
 /** @return the low-level detail (errno text, GnuTLS error, certificate

@@ -30,10 +30,10 @@ mailconn__session_set_fact(struct mailconn_session *s, mailconn_stage stage,
 		return;
 	char **slot = &s->stages[stage].facts[fact];
 	struct mailconn__buf b;
-	mailconn__buf_init(&b, 8192);
+	mailconn__buf_init(&b, MAILCONN_TEXT_MAX);
 	/* Capabilities and subjects come from the server: show them safely. */
 	if (mailconn__show_text(&s->secrets, value, strlen(value),
-	                        fact == MAILCONN_FACT_CAPABILITIES, 4000, &b) == 0 &&
+	                        fact == MAILCONN_FACT_CAPABILITIES, MAX_SHOWN, &b) == 0 &&
 	    b.data) {
 		free(*slot);
 		*slot = b.data;
@@ -50,9 +50,11 @@ mailconn__session_report(struct mailconn_session *s,
 	s->outcome = f->outcome;
 	s->cause = f->cause;
 	if (f->reply[0])
-		mailconn__session_show(s, f->reply, strlen(f->reply), 1, MAX_SHOWN_REPLY, &s->reply);
+		mailconn__session_show(s, f->reply, strlen(f->reply), 1, MAX_SHOWN,
+		                       &s->reply);
 	if (f->detail[0])
-		mailconn__session_show(s, f->detail, strlen(f->detail), 0, MAX_SHOWN_REPLY, &s->detail);
+		mailconn__session_show(s, f->detail, strlen(f->detail), 0, MAX_SHOWN,
+		                       &s->detail);
 	const struct mailconn__server_plan *sp =
 		mailconn__plan_server(&s->plan, protocol);
 	const char *provider = f->provider;

@@ -155,7 +155,7 @@ emit_line(struct track *t, mailconn_direction dir, const char *text, size_t len)
 	if (!wants_transcript(s))
 		return;
 	mailconn__buf_clear(&s->line);
-	mailconn__session_show(s, text, len, 0, MAX_SHOWN_LINE, &s->line);
+	mailconn__session_show(s, text, len, 0, MAX_SHOWN, &s->line);
 	if (!s->line.data)
 		return;
 	mailconn_stage stage = t->link ? link_stage(t) : t->stage;
@@ -563,10 +563,10 @@ mailconn__session_new_with(const mailconn_config *cfg,
 	s->smtp.protocol = MAILCONN_PROTOCOL_SMTP;
 	mailconn__buf_init(&s->message, 256 * 1024);
 	mailconn__buf_init(&s->message_id, 512);
-	mailconn__buf_init(&s->reply, MAX_SHOWN_REPLY + 8);
-	mailconn__buf_init(&s->detail, MAX_SHOWN_REPLY + 8);
-	mailconn__buf_init(&s->hint, 2 * MAX_SHOWN_REPLY);
-	mailconn__buf_init(&s->line, MAX_SHOWN_LINE + 8);
+	mailconn__buf_init(&s->reply, MAILCONN_TEXT_MAX);
+	mailconn__buf_init(&s->detail, MAILCONN_TEXT_MAX);
+	mailconn__buf_init(&s->hint, MAILCONN_TEXT_MAX);
+	mailconn__buf_init(&s->line, MAILCONN_TEXT_MAX);
 	mailconn__scrub_init(&s->secrets);
 	for (int i = 0; i < N_STAGES; i++) {
 		s->stages[i].passed = -1;

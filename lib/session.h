@@ -18,8 +18,9 @@
 
 #define N_STAGES 6               /* index 1..5; 0 unused */
 #define N_FACTS 8
-#define MAX_SHOWN_REPLY MAILCONN__MAX_FAILURE_REPLY
-#define MAX_SHOWN_LINE 2048
+/* What the sanitiser may keep of a text; its "..." mark fills the rest
+ * of the public bound. */
+#define MAX_SHOWN (MAILCONN_TEXT_MAX - 3)
 #define NEVER INT64_MAX
 
 enum phase {
