@@ -5,6 +5,7 @@
  * that scripts rely on: 0 all five stages passed, 1 a verification
  * failure, 2 a usage or configuration error.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -14,11 +15,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <idn2.h>
 #include <mailconn.h>
 
 #define EXIT_VERIFY_FAILED 1
 #define EXIT_USAGE 2
-#define MAX_RESOLVE 8
+#define MAX_RESOLVE 64
 
 struct options {
 	const char *imap_host, *smtp_host;
@@ -39,7 +41,7 @@ usage(FILE *out)
 	      "    --smtp-host HOST [--smtp-port N] [--smtp-security auto|tls|starttls|plain]\n"
 	      "    --bcc ADDR [--subject TEXT] [--ca-file PEM] [--allow-untrusted-cert]\n"
 	      "    [--timeout SECONDS] [--password-env VAR | --password-file FILE |\n"
-	      "     --oauth2-token-env VAR] [--resolve HOST:PORT:ADDRESS]... [--overlap]\n"
+	      "     --oauth2-token-env VAR] [--resolve HOST:PORT:ADDR[,ADDR]...]... [--overlap]\n"
 	      "    [--json] [--verbose]\n", out);
 }
 
@@ -121,39 +123,81 @@ wipe_free(char *s)
 	free(s);
 }
 
-/* --resolve HOST:PORT:ADDRESS applies to whichever server it names. */
+/* Host names as the library compares them: A-labels, lower case, no
+ * root dot, so a U-label and its xn-- form name the same server. IP
+ * literals (IPv6 possibly in brackets) compare as written. */
+static int
+host_key(const char *host, char *out, size_t size)
+{
+	size_t len = strlen(host);
+	if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+		host++;
+		len -= 2;
+	}
+	if (len > 1 && host[len - 1] == '.')
+		len--;
+	if (len == 0 || len >= size)
+		return -1;
+	char name[256];
+	memcpy(name, host, len);
+	name[len] = '\0';
+	char *ascii = NULL;
+	int rc = idn2_to_ascii_8z(name, &ascii, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+	const char *use = rc == IDN2_OK ? ascii : name;
+	if (strlen(use) >= size) {
+		idn2_free(ascii);
+		return -1;
+	}
+	size_t i;
+	for (i = 0; use[i]; i++)
+		out[i] = (char)tolower((unsigned char)use[i]);
+	out[i] = '\0';
+	idn2_free(ascii);
+	return 0;
+}
+
+/* --resolve HOST:PORT:ADDR[,ADDR]... (curl's form) applies to whichever
+ * server it names; the address list goes to the library as it is, which
+ * validates it and tries every address. -1: malformed; -2: the library
+ * refused the addresses; 1: names neither server; 0: applied. */
 static int
 apply_resolve(mailconn_config *cfg, const struct options *o, const char *spec)
 {
-	char host[256];
-	const char *c1 = strchr(spec, ':');
-	if (!c1 || (size_t)(c1 - spec) >= sizeof host)
+	/* curl's "+" (resolve when first used) means the same here. */
+	if (spec[0] == '+')
+		spec++;
+	const char *c1 = spec[0] == '[' ? strstr(spec, "]:") : strchr(spec, ':');
+	if (c1 && spec[0] == '[')
+		c1++;
+	if (!c1 || c1 == spec)
+		return -1;
+	char host[256], key[256], other[256];
+	if ((size_t)(c1 - spec) >= sizeof host)
 		return -1;
 	memcpy(host, spec, (size_t)(c1 - spec));
 	host[c1 - spec] = '\0';
 	char *end;
 	long port = strtol(c1 + 1, &end, 10);
-	if (end == c1 + 1 || *end != ':' || port < 1 || port > 65535)
+	if (end == c1 + 1 || *end != ':' || port < 1 || port > 65535 || !end[1])
 		return -1;
-	char address[80];
-	snprintf(address, sizeof address, "%s", end + 1);
-	size_t alen = strlen(address);
-	if (alen > 2 && address[0] == '[' && address[alen - 1] == ']') {
-		memmove(address, address + 1, alen - 2);
-		address[alen - 2] = '\0';
-	}
+	const char *addresses = end + 1;
+	if (host_key(host, key, sizeof key) != 0)
+		return -1;
+
 	int used = 0;
 	long imap_port = o->imap_port ? o->imap_port
 	               : (o->imap_security == 2 || o->imap_security == 3) ? 143 : 993;
 	long smtp_port = o->smtp_port ? o->smtp_port
 	               : (o->smtp_security == 2 || o->smtp_security == 3) ? 587 : 465;
-	if (o->imap_host && strcasecmp(host, o->imap_host) == 0 && port == imap_port) {
-		if (mailconn_config_set_string(cfg, MAILCONN_OPT_IMAP_ADDRESS, address))
+	if (o->imap_host && port == imap_port &&
+	    host_key(o->imap_host, other, sizeof other) == 0 && strcmp(key, other) == 0) {
+		if (mailconn_config_set_string(cfg, MAILCONN_OPT_IMAP_ADDRESS, addresses))
 			return -2;
 		used = 1;
 	}
-	if (o->smtp_host && strcasecmp(host, o->smtp_host) == 0 && port == smtp_port) {
-		if (mailconn_config_set_string(cfg, MAILCONN_OPT_SMTP_ADDRESS, address))
+	if (o->smtp_host && port == smtp_port &&
+	    host_key(o->smtp_host, other, sizeof other) == 0 && strcmp(key, other) == 0) {
+		if (mailconn_config_set_string(cfg, MAILCONN_OPT_SMTP_ADDRESS, addresses))
 			return -2;
 		used = 1;
 	}
@@ -501,12 +545,15 @@ run(int argc, char **argv, mailconn_config *cfg)
 	for (int i = 0; i < o.n_resolve; i++) {
 		int r = apply_resolve(cfg, &o, o.resolve[i]);
 		if (r == -1)
-			FAIL_USAGE("--resolve", "must be HOST:PORT:ADDRESS");
+			FAIL_USAGE("--resolve", "must be HOST:PORT:ADDRESS[,ADDRESS]...");
 		if (r == -2)
 			FAIL_USAGE("--resolve", mailconn_config_error(cfg));
-		if (r == 1)
-			FAIL_USAGE("--resolve", "names neither the IMAP nor the "
-			                   "SMTP host and port");
+		/* As with curl, one list of entries can serve several checks:
+		 * an entry for another server is not a mistake. */
+		if (r == 1 && o.verbose)
+			fprintf(stderr, "mailconn-check: --resolve %s: names neither "
+			        "the IMAP nor the SMTP host and port; ignored\n",
+			        o.resolve[i]);
 	}
 	if (!secret) {
 		secret = read_password_tty();

@@ -3,6 +3,7 @@
 #include "resolve.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -67,6 +68,67 @@ resolver_thread(void *arg)
 	return NULL;
 }
 
+int
+mailconn__address_list_next(const char **cursor, char *out, size_t size)
+{
+	const char *p = *cursor;
+	if (!p)
+		return 0;
+	size_t n = strcspn(p, ",");
+	/* NULL marks "no comma followed", so a trailing comma still yields
+	 * one more (empty, refused) item instead of passing unnoticed. */
+	*cursor = p[n] == ',' ? p + n + 1 : NULL;
+	if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
+		p++;
+		n -= 2;
+	}
+	if (n == 0 || n >= size)
+		return -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 1;
+}
+
+/* A numeric address or list of them needs no thread. Each item is
+ * converted on its own and the results are chained in the order given,
+ * which the connection's Happy Eyeballs ordering starts from. */
+static struct addrinfo *
+resolve_numeric(const char *list, const char *port)
+{
+	struct addrinfo hints = { 0 }, *head = NULL, **tail = &head;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	char item[INET6_ADDRSTRLEN + 1];
+	const char *cursor = list;
+	int n = 0, more;
+	while ((more = mailconn__address_list_next(&cursor, item, sizeof item)) == 1) {
+		struct addrinfo *res = NULL;
+#ifndef __GLIBC__
+		/* The caller frees the whole chain with one freeaddrinfo(), which
+		 * only glibc frees node by node; elsewhere a chain of separate
+		 * results is not safe to hand over, so a list fails visibly
+		 * (as an unresolvable host) rather than losing addresses. */
+		if (n == 1)
+			break;
+#endif
+		if (n == MAILCONN__MAX_NUMERIC_ADDRESSES ||
+		    getaddrinfo(item, port, &hints, &res) != 0)
+			break;
+		*tail = res;
+		while (*tail)
+			tail = &(*tail)->ai_next;
+		n++;
+	}
+	if (more != 0) {
+		if (head)
+			freeaddrinfo(head);
+		return NULL;
+	}
+	return head;
+}
+
 struct mailconn__resolver *
 mailconn__resolve_start(const char *host, int port)
 {
@@ -79,14 +141,8 @@ mailconn__resolve_start(const char *host, int port)
 	snprintf(r->host, sizeof r->host, "%s", host);
 	snprintf(r->port, sizeof r->port, "%d", port);
 
-	/* Numeric addresses need no thread. */
-	struct addrinfo hints = { 0 }, *res = NULL;
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	if (getaddrinfo(host, r->port, &hints, &res) == 0) {
-		r->result = res;
+	r->result = resolve_numeric(host, r->port);
+	if (r->result) {
 		r->done = 1;
 		return r;
 	}

@@ -214,3 +214,80 @@ def test_password_file(servers, tmp_path):
     rc, doc = run_json(servers, **{"--password-env": None,
                                    "--password-file": str(f)})
     assert rc == 0 and doc["error"] is None
+
+
+# ---- --resolve, as curl users write it ----------------------------------
+
+def resolve_entry(env, which, addresses, host=None):
+    port = env["MAILCONN_TEST_IMAP_TLS_PORT" if which == "imap"
+               else "MAILCONN_TEST_SMTP_STARTTLS_PORT"]
+    return f"{host or env['MAILCONN_TEST_HOSTNAME']}:{port}:{addresses}"
+
+
+def test_resolve_entry_for_another_server_is_ignored(servers):
+    other = "other.example:25:192.0.2.1"
+    entries = ["--resolve", other,
+               "--resolve", resolve_entry(servers, "imap", "127.0.0.1")]
+    rc, doc = run_json(servers, *entries)
+    assert rc == 0, doc
+    proc = run(servers, "--json", "--verbose", *entries)
+    assert proc.returncode == 0
+    note = [line for line in proc.stderr.decode().splitlines()
+            if other in line]
+    assert len(note) == 1 and "ignored" in note[0], proc.stderr
+    # Without --verbose the note is not printed.
+    assert other.encode() not in run(servers, "--json", *entries).stderr
+
+
+def test_resolve_compares_hosts_after_idna(servers):
+    # The IMAP host is a U-label and its entry the A-label, the SMTP host
+    # the reverse; neither name exists in DNS, so only an applied entry
+    # can reach the servers. Their certificate names neither.
+    u_label, a_label = "b\u00fccher.example", "xn--bcher-kva.example"
+    rc, doc = run_json(
+        servers,
+        "--resolve", resolve_entry(servers, "imap", "127.0.0.1", a_label),
+        "--resolve", resolve_entry(servers, "smtp", "127.0.0.1",
+                                   u_label.upper()),
+        "--allow-untrusted-cert",
+        **{"--imap-host": u_label, "--smtp-host": a_label})
+    assert rc == 0, doc
+    assert doc["stages"][0]["address"].startswith("127.0.0.1:")
+    assert doc["stages"][2]["address"].startswith("127.0.0.1:")
+
+
+@pytest.mark.parametrize("imap, smtp", [
+    ("[::1],127.0.0.1", "127.0.0.1,[::1]"),
+    ("192.0.2.1,127.0.0.1", "[::1],[::1],127.0.0.1"),
+])
+def test_resolve_several_addresses_all_tried(servers, imap, smtp):
+    # The servers listen on 127.0.0.1 only: [::1] is refused at once (and
+    # 192.0.2.1, TEST-NET-1, never answers), so success means the next
+    # address was tried; the transcript shows each attempt.
+    proc = run(servers, "--json", "--verbose",
+               "--resolve", resolve_entry(servers, "imap", imap),
+               "--resolve", resolve_entry(servers, "smtp", smtp))
+    doc = json.loads(proc.stdout.decode("utf-8"))
+    validate(doc)
+    assert proc.returncode == 0, doc
+    assert doc["stages"][0]["address"].startswith("127.0.0.1:")
+    assert doc["stages"][2]["address"].startswith("127.0.0.1:")
+    transcript = proc.stderr.decode()
+    for port, addresses in ((servers["MAILCONN_TEST_IMAP_TLS_PORT"], imap),
+                            (servers["MAILCONN_TEST_SMTP_STARTTLS_PORT"],
+                             smtp)):
+        items = addresses.split(",")
+        # Every address up to the one that answers is attempted.
+        for a in items[:items.index("127.0.0.1") + 1]:
+            assert f"connecting to {a}:{port}" in transcript, transcript
+
+
+@pytest.mark.parametrize("addresses", [
+    "127.0.0.1,", "[127.0.0.1]", "127.0.0.1;::1", "localhost", "",
+])
+def test_resolve_bad_address_list_is_usage_error(servers, addresses):
+    proc = run(servers, "--resolve",
+               resolve_entry(servers, "imap", addresses))
+    assert proc.returncode == 2, proc.stderr
+    assert b"--resolve" in proc.stderr
+    assert proc.stdout == b""
