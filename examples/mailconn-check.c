@@ -63,10 +63,49 @@ parse_security(const char *v)
 	return -1;
 }
 
-/* Read a secret from the terminal without echo. */
-static char *
-read_password_tty(void)
+/* Wipe `size` bytes, not strlen(): a rejected secret may hold a NUL. */
+static void
+wipe(char *s, size_t size)
 {
+	volatile char *p = s;
+	while (size--)
+		*p++ = '\0';
+}
+
+/* A secret must reach the server exactly as given. The library refuses
+ * CR and LF but cannot see past a NUL, and the old way of taking the
+ * first line silently dropped the rest; so every problem is named here
+ * (never the secret) and the check stops before any connection. A file
+ * or a prompt may end in one newline, which is not part of the secret.
+ * Returns NULL when the secret is usable, else why not. */
+static const char *
+secret_problem(char *buf, size_t *len, int may_end_in_newline)
+{
+	if (memchr(buf, '\0', *len))
+		return "contains a NUL byte, which a password or token cannot carry";
+	if (may_end_in_newline && *len > 0 && buf[*len - 1] == '\n')
+		buf[--*len] = '\0';
+	if (memchr(buf, '\r', *len))
+		return may_end_in_newline
+			? "contains a carriage return (CR), which a password cannot "
+			  "carry (a file saved with Windows line endings?)"
+			: "contains a carriage return (CR), which a password or token cannot carry";
+	if (memchr(buf, '\n', *len))
+		return may_end_in_newline
+			? "contains a line break (LF) other than one at the end, "
+			  "which a password or token cannot carry"
+			: "contains a line break (LF), which a password or token cannot carry";
+	if (*len == 0)
+		return "is empty";
+	return NULL;
+}
+
+/* Read a secret from the terminal without echo. NULL with *why set for
+ * an unusable secret, NULL alone when there is no terminal or input. */
+static char *
+read_password_tty(const char **why)
+{
+	*why = NULL;
 	FILE *tty = fopen("/dev/tty", "r+");
 	if (!tty)
 		return NULL;
@@ -90,26 +129,49 @@ read_password_tty(void)
 		free(line);
 		return NULL;
 	}
-	line[strcspn(line, "\r\n")] = '\0';
-	return line;
-}
-
-static char *
-read_password_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n = getline(&line, &cap, f);
-	fclose(f);
-	if (n < 0) {
+	size_t len = (size_t)n;
+	*why = secret_problem(line, &len, 1);
+	if (*why) {
+		wipe(line, cap);
 		free(line);
 		return NULL;
 	}
-	line[strcspn(line, "\r\n")] = '\0';
 	return line;
+}
+
+/* The whole file is the secret (one trailing newline aside): reading
+ * only its first line would log in with something else than the file
+ * holds. The bound is far above any password the library accepts. */
+#define SECRET_FILE_MAX 65536
+
+static char *
+read_password_file(const char *path, const char **why)
+{
+	*why = NULL;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *buf = malloc(SECRET_FILE_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	size_t len = fread(buf, 1, SECRET_FILE_MAX + 1, f);
+	int failed = ferror(f);
+	fclose(f);
+	if (failed)
+		*why = "cannot be read";
+	else if (len > SECRET_FILE_MAX)
+		*why = "is too large to hold a password";
+	else
+		*why = secret_problem(buf, &len, 1);
+	if (*why) {
+		wipe(buf, SECRET_FILE_MAX + 1);
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
 }
 
 static void
@@ -420,6 +482,7 @@ run(int argc, char **argv, mailconn_config *cfg)
 	int secret_is_token = 0;
 	int rc = 0;
 	const char *secret_source = NULL;
+	char problem[160];
 
 	int c;
 	opterr = 0;
@@ -501,14 +564,30 @@ run(int argc, char **argv, mailconn_config *cfg)
 			secret_source = flag;
 			secret_is_token = c == OPT_TOKEN_ENV;
 			if (c == OPT_PASSWORD_FILE) {
-				secret = read_password_file(optarg);
+				const char *why;
+				errno = 0;
+				secret = read_password_file(optarg, &why);
+				if (!secret && why) {
+					snprintf(problem, sizeof problem, "the file %s", why);
+					FAIL_USAGE("--password-file", problem);
+				}
 				if (!secret)
-					FAIL_USAGE(flag, strerror(errno));
+					FAIL_USAGE("--password-file",
+					           strerror(errno ? errno : ENOMEM));
 			} else {
 				const char *v = getenv(optarg);
 				if (!v)
 					FAIL_USAGE(flag, "the variable is not set");
+				size_t len = strlen(v);
 				secret = strdup(v);
+				if (!secret)
+					FAIL_USAGE(flag, strerror(ENOMEM));
+				const char *why = secret_problem(secret, &len, 0);
+				if (why) {
+					snprintf(problem, sizeof problem, "the variable %s", why);
+					FAIL_USAGE(c == OPT_TOKEN_ENV ? "--oauth2-token-env"
+					                              : "--password-env", problem);
+				}
 			}
 			break;
 		case OPT_RESOLVE:
@@ -556,7 +635,12 @@ run(int argc, char **argv, mailconn_config *cfg)
 			        o.resolve[i]);
 	}
 	if (!secret) {
-		secret = read_password_tty();
+		const char *why;
+		secret = read_password_tty(&why);
+		if (!secret && why) {
+			snprintf(problem, sizeof problem, "the password typed %s", why);
+			FAIL_USAGE("password prompt", problem);
+		}
 		if (!secret)
 			FAIL_USAGE("--password-env", "no password given and no "
 			                   "terminal to ask for one");

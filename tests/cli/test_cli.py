@@ -291,3 +291,76 @@ def test_resolve_bad_address_list_is_usage_error(servers, addresses):
     assert proc.returncode == 2, proc.stderr
     assert b"--resolve" in proc.stderr
     assert proc.stdout == b""
+
+
+# ---- secrets are used exactly as given, or refused ----------------------
+
+def assert_refused_before_connecting(servers, proc, listener, option, words):
+    """Exit 2 naming the option and the problem, never the secret, and no
+    connection made (the IMAP port is `listener`, which nothing accepted
+    from)."""
+    assert proc.returncode == 2, proc
+    assert proc.stdout == b""
+    err = proc.stderr.decode("utf-8", "replace")
+    assert option in err and words in err, err
+    for part in (b"Sekret", b"Value77"):
+        assert part not in proc.stderr
+    listener.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        listener.accept()[0].close()
+
+
+@pytest.fixture
+def listener():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(4)
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"Sekret\0Value77\n", "NUL byte"),
+    (b"Sekret\0", "NUL byte"),
+    (b"Sekret\nValue77\n", "line break"),
+    (b"Sekret-Value77\n\n", "line break"),
+    (b"Sekret-Value77\r\n", "carriage return"),
+    (b"Sekret\rValue77", "carriage return"),
+    (b"", "empty"),
+    (b"\n", "empty"),
+])
+def test_password_file_altered_secret_refused(servers, tmp_path, listener,
+                                              content, words):
+    f = tmp_path / "pw"
+    f.write_bytes(content)
+    proc = run(servers, **{"--password-env": None, "--password-file": str(f),
+                           "--imap-port": listener.getsockname()[1]})
+    assert_refused_before_connecting(servers, proc, listener,
+                                     "--password-file", words)
+
+
+def test_password_file_is_read_whole(servers, tmp_path):
+    # Exactly the file's bytes; no trailing newline needed.
+    f = tmp_path / "pw"
+    f.write_bytes(servers["MAILCONN_TEST_PASSWORD"].encode())
+    rc, doc = run_json(servers, **{"--password-env": None,
+                                   "--password-file": str(f)})
+    assert rc == 0 and doc["error"] is None
+
+
+@pytest.mark.parametrize("option", ["--password-env", "--oauth2-token-env"])
+@pytest.mark.parametrize("value, words", [
+    ("Sekret\nValue77", "line break"),
+    ("Sekret-Value77\n", "line break"),
+    ("Sekret\rValue77", "carriage return"),
+])
+def test_secret_env_with_line_break_refused(servers, listener, option, value,
+                                            words):
+    environ = dict(os.environ, CLI_SECRET_VAR=value)
+    proc = subprocess.run(
+        [CHECK] + base_args(servers, **{
+            "--password-env": None, option: "CLI_SECRET_VAR",
+            "--imap-port": listener.getsockname()[1]}),
+        capture_output=True, env=environ, stdin=subprocess.DEVNULL,
+        timeout=60)
+    assert_refused_before_connecting(servers, proc, listener, option, words)
