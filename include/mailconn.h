@@ -71,13 +71,10 @@ extern "C" {
 #define MAILCONN_API
 #endif
 
-/** Version of this header; compare with mailconn_version_number(). */
-#define MAILCONN_VERSION_MAJOR 0
-#define MAILCONN_VERSION_MINOR 1
-#define MAILCONN_VERSION_PATCH 0
-#define MAILCONN_VERSION_NUMBER \
-	((MAILCONN_VERSION_MAJOR << 16) | (MAILCONN_VERSION_MINOR << 8) | \
-	 MAILCONN_VERSION_PATCH)
+/* MAILCONN_VERSION_MAJOR, _MINOR, _PATCH, _NUMBER and _STRING: the
+ * version of this header, generated from the build's project version;
+ * compare with mailconn_version_number(). */
+#include "mailconn-version.h"
 
 /** Opaque configuration: what to verify and how. */
 typedef struct mailconn_config mailconn_config;
