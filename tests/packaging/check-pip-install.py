@@ -72,12 +72,16 @@ def main():
         py = os.path.join(venv, "bin", "python")
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("PYTHON", "MAILCONN_", "PIP_"))
-               and k not in ("LD_LIBRARY_PATH", "VIRTUAL_ENV")}
+               and k not in ("LD_LIBRARY_PATH", "LD_PRELOAD", "VIRTUAL_ENV")}
         env.update(PIP_DISABLE_PIP_VERSION_CHECK="1",
                    PYTHONDONTWRITEBYTECODE="1")
         r = run([py, "-m", "pip", "install", "--no-index",
                  "--no-build-isolation", "--no-cache-dir", src],
                 env=env, cwd=tmp)
+        # Only what loads the library needs a preload (an ASan build's
+        # runtime, set by meson); pip does not.
+        if os.environ.get("LD_PRELOAD"):
+            env["LD_PRELOAD"] = os.environ["LD_PRELOAD"]
         if r.returncode != 0:
             print(r.stdout + r.stderr)
             print("FAILED: pip install of the package into a fresh venv")
