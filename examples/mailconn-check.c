@@ -78,23 +78,27 @@ wipe(char *s, size_t size)
  * (never the secret) and the check stops before any connection. A file
  * or a prompt may end in one newline, which is not part of the secret.
  * Returns NULL when the secret is usable, else why not. */
+enum { SECRET_LINE = 1, SECRET_FILE = 2 };
+
 static const char *
-secret_problem(char *buf, size_t *len, int may_end_in_newline)
+secret_problem(char *buf, size_t *len, int how)
 {
 	if (memchr(buf, '\0', *len))
 		return "contains a NUL byte, which a password or token cannot carry";
-	if (may_end_in_newline && *len > 0 && buf[*len - 1] == '\n')
+	if ((how & SECRET_LINE) && *len > 0 && buf[*len - 1] == '\n')
 		buf[--*len] = '\0';
 	if (memchr(buf, '\r', *len))
-		return may_end_in_newline
+		return how & SECRET_FILE
 			? "contains a carriage return (CR), which a password cannot "
-			  "carry (a file saved with Windows line endings?)"
-			: "contains a carriage return (CR), which a password or token cannot carry";
+			  "carry (saved with Windows line endings?)"
+			: "contains a carriage return (CR), which a password or token "
+			  "cannot carry";
 	if (memchr(buf, '\n', *len))
-		return may_end_in_newline
+		return how & SECRET_LINE
 			? "contains a line break (LF) other than one at the end, "
-			  "which a password or token cannot carry"
-			: "contains a line break (LF), which a password or token cannot carry";
+			  "which a password cannot carry"
+			: "contains a line break (LF), which a password or token "
+			  "cannot carry";
 	if (*len == 0)
 		return "is empty";
 	return NULL;
@@ -130,7 +134,7 @@ read_password_tty(const char **why)
 		return NULL;
 	}
 	size_t len = (size_t)n;
-	*why = secret_problem(line, &len, 1);
+	*why = secret_problem(line, &len, SECRET_LINE);
 	if (*why) {
 		wipe(line, cap);
 		free(line);
@@ -164,7 +168,7 @@ read_password_file(const char *path, const char **why)
 	else if (len > SECRET_FILE_MAX)
 		*why = "is too large to hold a password";
 	else
-		*why = secret_problem(buf, &len, 1);
+		*why = secret_problem(buf, &len, SECRET_LINE | SECRET_FILE);
 	if (*why) {
 		wipe(buf, SECRET_FILE_MAX + 1);
 		free(buf);
