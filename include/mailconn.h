@@ -75,13 +75,10 @@ extern "C" {
 #define MAILCONN_API
 #endif
 
-/** Version of this header; compare with mailconn_version_number(). */
-#define MAILCONN_VERSION_MAJOR 0
-#define MAILCONN_VERSION_MINOR 1
-#define MAILCONN_VERSION_PATCH 0
-#define MAILCONN_VERSION_NUMBER \
-	((MAILCONN_VERSION_MAJOR << 16) | (MAILCONN_VERSION_MINOR << 8) | \
-	 MAILCONN_VERSION_PATCH)
+/* MAILCONN_VERSION_MAJOR, _MINOR, _PATCH, _NUMBER and _STRING: the
+ * version of this header, generated from the build's project version;
+ * compare with mailconn_version_number(). */
+#include "mailconn-version.h"
 
 /** Longest string, in bytes without the NUL, that a session hands out. */
 #define MAILCONN_TEXT_MAX 2048
@@ -295,10 +292,16 @@ typedef enum mailconn_option {
 	MAILCONN_OPT_CA_FILE = 12,
 	/** Directory of extra trusted CA certificates (PEM files). */
 	MAILCONN_OPT_CA_PATH = 13,
-	/** Numeric IP address to connect to for the IMAP host (like curl
-	 * --resolve); the host name is still used for SNI and certificates. */
+	/** Numeric IP addresses to connect to for the IMAP host instead of
+	 * resolving it (like curl --resolve); the host name is still used for
+	 * SNI and certificates. A comma-separated list of 1 to 16 addresses
+	 * without spaces, IPv4 or IPv6, an IPv6 one optionally in brackets:
+	 * "192.0.2.1", "[2001:db8::1],192.0.2.1". All are tried, in the
+	 * Happy Eyeballs order used for resolved addresses (families
+	 * alternate, starting with the first address's family). */
 	MAILCONN_OPT_IMAP_ADDRESS = 14,
-	/** Numeric IP address to connect to for the SMTP host. */
+	/** Numeric IP addresses to connect to for the SMTP host: the same
+	 * list format and behaviour as MAILCONN_OPT_IMAP_ADDRESS. */
 	MAILCONN_OPT_SMTP_ADDRESS = 15,
 	/** Name sent in EHLO (default: "localhost"). */
 	MAILCONN_OPT_CLIENT_NAME = 16,

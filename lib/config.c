@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "private.h"
 #include "proto/lang.h"
+#include "resolve.h"
 #include "tls.h"
 
 enum value_kind {
@@ -276,6 +277,30 @@ mailconn__host_to_ascii(const char *host, char *out, char *why)
 	return ok ? 0 : -1;
 }
 
+/* The resolver reads the same list (resolve.h); it is checked here so a
+ * typo is a caller error, never a connection failure. An IPv6 address
+ * may be bracketed, an IPv4 one may not. */
+static int
+valid_address_list(const char *list)
+{
+	char item[INET6_ADDRSTRLEN + 1];
+	unsigned char ipbuf[16];
+	const char *cursor = list;
+	int n = 0, more;
+	for (;;) {
+		int bracketed = cursor && cursor[0] == '[';
+		more = mailconn__address_list_next(&cursor, item, sizeof item);
+		if (more != 1)
+			break;
+		if (++n > MAILCONN__MAX_NUMERIC_ADDRESSES)
+			return 0;
+		if (inet_pton(AF_INET6, item, ipbuf) != 1 &&
+		    (bracketed || inet_pton(AF_INET, item, ipbuf) != 1))
+			return 0;
+	}
+	return more == 0;
+}
+
 static int
 valid_email(const char *v, char *why)
 {
@@ -360,7 +385,6 @@ mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
 		return config_fail(cfg, "%s contains a line break", d->name);
 
 	char why[128] = "", ascii[256];
-	unsigned char ipbuf[16];
 	struct stat st;
 	switch (d->kind) {
 	case KIND_EMAIL:
@@ -372,10 +396,10 @@ mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
 			return config_fail(cfg, "%s %s", d->name, why);
 		break;
 	case KIND_IP:
-		if (inet_pton(AF_INET, value, ipbuf) != 1 &&
-		    inet_pton(AF_INET6, value, ipbuf) != 1)
-			return config_fail(cfg, "%s must be a numeric IPv4 or IPv6 "
-			                   "address", d->name);
+		if (!valid_address_list(value))
+			return config_fail(cfg, "%s must be a comma-separated list of "
+			                   "1 to %d numeric IPv4 or IPv6 addresses",
+			                   d->name, MAILCONN__MAX_NUMERIC_ADDRESSES);
 		break;
 	case KIND_FILE:
 		if (stat(value, &st) != 0 || !S_ISREG(st.st_mode) ||

@@ -322,8 +322,7 @@ mailconn__dial_free(struct mailconn__dial *d)
 	if (d->resolver_fd >= 0)
 		mailconn__unwatch(d->epoll_fd, d->resolver_fd);
 	mailconn__resolve_cancel(d->resolver);
-	if (d->addrinfo)
-		freeaddrinfo(d->addrinfo);
+	mailconn__addresses_free(d->addrinfo);
 	close_attempts(d, -1);
 	if (d->fd >= 0) {
 		mailconn__unwatch(d->epoll_fd, d->fd);

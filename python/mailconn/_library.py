@@ -187,9 +187,15 @@ def load():
             _lib_path = path
             _lib = lib
             return lib
+        # pip installs only this package; the C library is a separate
+        # install, so say which file is missing and how to provide it.
         raise LibraryNotFoundError(
-            "cannot load libmailconn (set MAILCONN_LIBRARY to its full "
-            "path); tried: " + "; ".join(failures))
+            f"cannot load libmailconn: the mailconn package needs the C "
+            f"library {SONAME}, which is not installed where the dynamic "
+            f"loader looks. Install libmailconn (from its source tree: "
+            f"meson setup build && ninja -C build && meson install -C "
+            f"build), or set MAILCONN_LIBRARY to the full path of "
+            f"{SONAME}; tried: " + "; ".join(failures))
 
 
 def library_path():

@@ -163,6 +163,9 @@ class _Callbacks:
             raise exc
 
 
+_SECRET_OPTIONS = frozenset({"password", "smtp_password", "oauth2_token"})
+
+
 def _set_option(lib, cfg, key, value):
     if not isinstance(key, str) or "\0" in key or not key.isascii():
         raise UnknownOptionError(f"unknown option {key!r}", option=str(key))
@@ -183,6 +186,17 @@ def _set_option(lib, cfg, key, value):
         if "\0" in value:
             raise InvalidConfigError(f"{name} contains a NUL character",
                                      option=name)
+        # A secret goes to the server exactly as given or not at all; a
+        # caller who read it from a file most likely kept the newline, so
+        # the message says which character it is (never the value).
+        if name in _SECRET_OPTIONS:
+            for char, what in (("\r", "a carriage return (CR)"),
+                               ("\n", "a line break (LF)")):
+                if char in value:
+                    raise InvalidConfigError(
+                        f"{name} contains {what}, which a password or "
+                        f"token cannot carry (strip a trailing newline "
+                        f"read from a file)", option=name)
         try:
             raw = value.encode("utf-8")
         except UnicodeEncodeError:

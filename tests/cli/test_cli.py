@@ -269,3 +269,155 @@ def test_password_file(servers, tmp_path):
     rc, doc = run_json(servers, **{"--password-env": None,
                                    "--password-file": str(f)})
     assert rc == 0 and doc["error"] is None
+
+
+# ---- --resolve, as curl users write it ----------------------------------
+
+def resolve_entry(env, which, addresses, host=None):
+    port = env["MAILCONN_TEST_IMAP_TLS_PORT" if which == "imap"
+               else "MAILCONN_TEST_SMTP_STARTTLS_PORT"]
+    return f"{host or env['MAILCONN_TEST_HOSTNAME']}:{port}:{addresses}"
+
+
+def test_resolve_entry_for_another_server_is_ignored(servers):
+    other = "other.example:25:192.0.2.1"
+    entries = ["--resolve", other,
+               "--resolve", resolve_entry(servers, "imap", "127.0.0.1")]
+    rc, doc = run_json(servers, *entries)
+    assert rc == 0, doc
+    proc = run(servers, "--json", "--verbose", *entries)
+    assert proc.returncode == 0
+    # (Under valgrind, stderr also holds its own lines, the command too.)
+    note = [line for line in proc.stderr.decode().splitlines()
+            if line.startswith("mailconn-check:")]
+    assert len(note) == 1, proc.stderr
+    assert other in note[0] and "ignored" in note[0]
+    # Without --verbose the note is not printed.
+    assert b"ignored" not in run(servers, "--json", *entries).stderr
+
+
+def test_resolve_compares_hosts_after_idna(servers):
+    # The IMAP host is a U-label and its entry the A-label, the SMTP host
+    # the reverse; neither name exists in DNS, so only an applied entry
+    # can reach the servers. Their certificate names neither.
+    u_label, a_label = "b\u00fccher.example", "xn--bcher-kva.example"
+    rc, doc = run_json(
+        servers,
+        "--resolve", resolve_entry(servers, "imap", "127.0.0.1", a_label),
+        "--resolve", resolve_entry(servers, "smtp", "127.0.0.1",
+                                   u_label.upper()),
+        "--allow-untrusted-cert",
+        **{"--imap-host": u_label, "--smtp-host": a_label})
+    assert rc == 0, doc
+    assert doc["stages"][0]["address"].startswith("127.0.0.1:")
+    assert doc["stages"][2]["address"].startswith("127.0.0.1:")
+
+
+@pytest.mark.parametrize("imap, smtp", [
+    ("[::1],127.0.0.1", "127.0.0.1,[::1]"),
+    ("192.0.2.1,127.0.0.1", "[::1],[::1],127.0.0.1"),
+])
+def test_resolve_several_addresses_all_tried(servers, imap, smtp):
+    # The servers listen on 127.0.0.1 only: [::1] is refused at once (and
+    # 192.0.2.1, TEST-NET-1, never answers), so success means the next
+    # address was tried; the transcript shows each attempt.
+    proc = run(servers, "--json", "--verbose",
+               "--resolve", resolve_entry(servers, "imap", imap),
+               "--resolve", resolve_entry(servers, "smtp", smtp))
+    doc = json.loads(proc.stdout.decode("utf-8"))
+    validate(doc)
+    assert proc.returncode == 0, doc
+    assert doc["stages"][0]["address"].startswith("127.0.0.1:")
+    assert doc["stages"][2]["address"].startswith("127.0.0.1:")
+    transcript = proc.stderr.decode()
+    for port, addresses in ((servers["MAILCONN_TEST_IMAP_TLS_PORT"], imap),
+                            (servers["MAILCONN_TEST_SMTP_STARTTLS_PORT"],
+                             smtp)):
+        items = addresses.split(",")
+        # Every address up to the one that answers is attempted.
+        for a in items[:items.index("127.0.0.1") + 1]:
+            assert f"connecting to {a}:{port}" in transcript, transcript
+
+
+@pytest.mark.parametrize("addresses", [
+    "127.0.0.1,", "[127.0.0.1]", "127.0.0.1;::1", "localhost", "",
+])
+def test_resolve_bad_address_list_is_usage_error(servers, addresses):
+    proc = run(servers, "--resolve",
+               resolve_entry(servers, "imap", addresses))
+    assert proc.returncode == 2, proc.stderr
+    assert b"--resolve" in proc.stderr
+    assert proc.stdout == b""
+
+
+# ---- secrets are used exactly as given, or refused ----------------------
+
+def assert_refused_before_connecting(servers, proc, listener, option, words):
+    """Exit 2 naming the option and the problem, never the secret, and no
+    connection made (the IMAP port is `listener`, which nothing accepted
+    from)."""
+    assert proc.returncode == 2, proc
+    assert proc.stdout == b""
+    err = proc.stderr.decode("utf-8", "replace")
+    assert option in err and words in err, err
+    for part in (b"Sekret", b"Value77"):
+        assert part not in proc.stderr
+    listener.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        listener.accept()[0].close()
+
+
+@pytest.fixture
+def listener():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(4)
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"Sekret\0Value77\n", "NUL byte"),
+    (b"Sekret\0", "NUL byte"),
+    (b"Sekret\nValue77\n", "line break"),
+    (b"Sekret-Value77\n\n", "line break"),
+    (b"Sekret-Value77\r\n", "carriage return"),
+    (b"Sekret\rValue77", "carriage return"),
+    (b"", "empty"),
+    (b"\n", "empty"),
+])
+def test_password_file_altered_secret_refused(servers, tmp_path, listener,
+                                              content, words):
+    f = tmp_path / "pw"
+    f.write_bytes(content)
+    proc = run(servers, **{"--password-env": None, "--password-file": str(f),
+                           "--imap-port": listener.getsockname()[1]})
+    assert_refused_before_connecting(servers, proc, listener,
+                                     "--password-file", words)
+
+
+def test_password_file_is_read_whole(servers, tmp_path):
+    # Exactly the file's bytes; no trailing newline needed.
+    f = tmp_path / "pw"
+    f.write_bytes(servers["MAILCONN_TEST_PASSWORD"].encode())
+    rc, doc = run_json(servers, **{"--password-env": None,
+                                   "--password-file": str(f)})
+    assert rc == 0 and doc["error"] is None
+
+
+@pytest.mark.parametrize("option", ["--password-env", "--oauth2-token-env"])
+@pytest.mark.parametrize("value, words", [
+    ("Sekret\nValue77", "line break"),
+    ("Sekret-Value77\n", "line break"),
+    ("Sekret\rValue77", "carriage return"),
+])
+def test_secret_env_with_line_break_refused(servers, listener, option, value,
+                                            words):
+    environ = dict(os.environ, CLI_SECRET_VAR=value)
+    proc = subprocess.run(
+        [CHECK] + base_args(servers, **{
+            "--password-env": None, option: "CLI_SECRET_VAR",
+            "--imap-port": listener.getsockname()[1]}),
+        capture_output=True, env=environ, stdin=subprocess.DEVNULL,
+        timeout=60)
+    assert_refused_before_connecting(servers, proc, listener, option, words)

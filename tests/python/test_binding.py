@@ -118,7 +118,13 @@ def test_names_agree_with_the_library():
 
 
 def test_library_version_matches_header():
-    text = _header_text()
+    # The version macros are generated from meson's project version into
+    # the build tree (include/mailconn-version.h.in).
+    version_header = os.environ.get("MAILCONN_VERSION_HEADER") or \
+        os.path.join(os.path.dirname(os.path.dirname(HEADER)), "build",
+                     "include", "mailconn-version.h")
+    with open(version_header, encoding="utf-8") as f:
+        text = f.read()
     major, minor, patch = (int(re.search(
         rf"#define\s+MAILCONN_VERSION_{part}\s+(\d+)", text).group(1))
         for part in ("MAJOR", "MINOR", "PATCH"))
@@ -365,6 +371,36 @@ def test_invalid_secret_is_not_echoed():
         mailconn.verify(**base_config(password=secret))
     assert info.value.option == "password"
     assert "s3cret" not in str(info.value)
+
+
+@pytest.mark.parametrize("option", ["password", "smtp_password",
+                                    "oauth2_token"])
+@pytest.mark.parametrize("secret, words", [
+    ("Sekret\0Value77", "NUL"),
+    ("Sekret-Value77\n", "line break (LF)"),
+    ("Sekret\nValue77", "line break (LF)"),
+    ("Sekret-Value77\r\n", "carriage return (CR)"),
+    ("Sekret\rValue77", "carriage return (CR)"),
+])
+def test_secret_never_altered(option, secret, words):
+    # Refused, with the problem named and the secret nowhere in the
+    # exception, whether the session is run or awaited.
+    cfg = base_config(**{option: secret})
+    if option == "oauth2_token":
+        cfg["password"] = _DROP
+        cfg = {k: v for k, v in cfg.items() if v is not _DROP}
+    errors = []
+    with pytest.raises(mailconn.InvalidConfigError) as info:
+        mailconn.verify(**cfg)
+    errors.append(info.value)
+    with pytest.raises(mailconn.InvalidConfigError) as info:
+        asyncio.run(mailconn.verify_async(**cfg))
+    errors.append(info.value)
+    for err in errors:
+        assert err.option == option
+        assert words in str(err), str(err)
+        for text in (str(err), repr(err), repr(err.args)):
+            assert "Sekret" not in text and "Value77" not in text
 
 
 @pytest.mark.parametrize("option", ["email", "imap_host", "smtp_host", "bcc"])
