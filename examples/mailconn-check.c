@@ -5,6 +5,7 @@
  * that scripts rely on: 0 all five stages passed, 1 a verification
  * failure, 2 a usage or configuration error.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -14,11 +15,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <idn2.h>
 #include <mailconn.h>
 
 #define EXIT_VERIFY_FAILED 1
 #define EXIT_USAGE 2
-#define MAX_RESOLVE 8
+#define MAX_RESOLVE 64
 
 struct options {
 	const char *imap_host, *smtp_host;
@@ -39,8 +41,10 @@ usage(FILE *out)
 	      "    --smtp-host HOST [--smtp-port N] [--smtp-security auto|tls|starttls|plain]\n"
 	      "    --bcc ADDR [--subject TEXT] [--ca-file PEM] [--allow-untrusted-cert]\n"
 	      "    [--timeout SECONDS] [--password-env VAR | --password-file FILE |\n"
-	      "     --oauth2-token-env VAR] [--resolve HOST:PORT:ADDRESS]... [--overlap]\n"
-	      "    [--json] [--verbose]\n", out);
+	      "     --oauth2-token-env VAR] [--resolve HOST:PORT:ADDR[,ADDR]...]... [--overlap]\n"
+	      "    [--lang en|nb] [--json] [--verbose]\n"
+	      "--lang chooses the language of the hint and message (default: from\n"
+	      "LC_ALL, LC_MESSAGES or LANG; English otherwise).\n", out);
 }
 
 static int
@@ -61,10 +65,53 @@ parse_security(const char *v)
 	return -1;
 }
 
-/* Read a secret from the terminal without echo. */
-static char *
-read_password_tty(void)
+/* Wipe `size` bytes, not strlen(): a rejected secret may hold a NUL. */
+static void
+wipe(char *s, size_t size)
 {
+	volatile char *p = s;
+	while (size--)
+		*p++ = '\0';
+}
+
+/* A secret must reach the server exactly as given. The library refuses
+ * CR and LF but cannot see past a NUL, and the old way of taking the
+ * first line silently dropped the rest; so every problem is named here
+ * (never the secret) and the check stops before any connection. A file
+ * or a prompt may end in one newline, which is not part of the secret.
+ * Returns NULL when the secret is usable, else why not. */
+enum { SECRET_LINE = 1, SECRET_FILE = 2 };
+
+static const char *
+secret_problem(char *buf, size_t *len, int how)
+{
+	if (memchr(buf, '\0', *len))
+		return "contains a NUL byte, which a password or token cannot carry";
+	if ((how & SECRET_LINE) && *len > 0 && buf[*len - 1] == '\n')
+		buf[--*len] = '\0';
+	if (memchr(buf, '\r', *len))
+		return how & SECRET_FILE
+			? "contains a carriage return (CR), which a password cannot "
+			  "carry (saved with Windows line endings?)"
+			: "contains a carriage return (CR), which a password or token "
+			  "cannot carry";
+	if (memchr(buf, '\n', *len))
+		return how & SECRET_LINE
+			? "contains a line break (LF) other than one at the end, "
+			  "which a password cannot carry"
+			: "contains a line break (LF), which a password or token "
+			  "cannot carry";
+	if (*len == 0)
+		return "is empty";
+	return NULL;
+}
+
+/* Read a secret from the terminal without echo. NULL with *why set for
+ * an unusable secret, NULL alone when there is no terminal or input. */
+static char *
+read_password_tty(const char **why)
+{
+	*why = NULL;
 	FILE *tty = fopen("/dev/tty", "r+");
 	if (!tty)
 		return NULL;
@@ -88,26 +135,49 @@ read_password_tty(void)
 		free(line);
 		return NULL;
 	}
-	line[strcspn(line, "\r\n")] = '\0';
-	return line;
-}
-
-static char *
-read_password_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n = getline(&line, &cap, f);
-	fclose(f);
-	if (n < 0) {
+	size_t len = (size_t)n;
+	*why = secret_problem(line, &len, SECRET_LINE);
+	if (*why) {
+		wipe(line, cap);
 		free(line);
 		return NULL;
 	}
-	line[strcspn(line, "\r\n")] = '\0';
 	return line;
+}
+
+/* The whole file is the secret (one trailing newline aside): reading
+ * only its first line would log in with something else than the file
+ * holds. The bound is far above any password the library accepts. */
+#define SECRET_FILE_MAX 65536
+
+static char *
+read_password_file(const char *path, const char **why)
+{
+	*why = NULL;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *buf = malloc(SECRET_FILE_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	size_t len = fread(buf, 1, SECRET_FILE_MAX + 1, f);
+	int failed = ferror(f);
+	fclose(f);
+	if (failed)
+		*why = "cannot be read";
+	else if (len > SECRET_FILE_MAX)
+		*why = "is too large to hold a password";
+	else
+		*why = secret_problem(buf, &len, SECRET_LINE | SECRET_FILE);
+	if (*why) {
+		wipe(buf, SECRET_FILE_MAX + 1);
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
 }
 
 static void
@@ -121,39 +191,81 @@ wipe_free(char *s)
 	free(s);
 }
 
-/* --resolve HOST:PORT:ADDRESS applies to whichever server it names. */
+/* Host names as the library compares them: A-labels, lower case, no
+ * root dot, so a U-label and its xn-- form name the same server. IP
+ * literals (IPv6 possibly in brackets) compare as written. */
+static int
+host_key(const char *host, char *out, size_t size)
+{
+	size_t len = strlen(host);
+	if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+		host++;
+		len -= 2;
+	}
+	if (len > 1 && host[len - 1] == '.')
+		len--;
+	if (len == 0 || len >= size)
+		return -1;
+	char name[256];
+	memcpy(name, host, len);
+	name[len] = '\0';
+	char *ascii = NULL;
+	int rc = idn2_to_ascii_8z(name, &ascii, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+	const char *use = rc == IDN2_OK ? ascii : name;
+	if (strlen(use) >= size) {
+		idn2_free(ascii);
+		return -1;
+	}
+	size_t i;
+	for (i = 0; use[i]; i++)
+		out[i] = (char)tolower((unsigned char)use[i]);
+	out[i] = '\0';
+	idn2_free(ascii);
+	return 0;
+}
+
+/* --resolve HOST:PORT:ADDR[,ADDR]... (curl's form) applies to whichever
+ * server it names; the address list goes to the library as it is, which
+ * validates it and tries every address. -1: malformed; -2: the library
+ * refused the addresses; 1: names neither server; 0: applied. */
 static int
 apply_resolve(mailconn_config *cfg, const struct options *o, const char *spec)
 {
-	char host[256];
-	const char *c1 = strchr(spec, ':');
-	if (!c1 || (size_t)(c1 - spec) >= sizeof host)
+	/* curl's "+" (resolve when first used) means the same here. */
+	if (spec[0] == '+')
+		spec++;
+	const char *c1 = spec[0] == '[' ? strstr(spec, "]:") : strchr(spec, ':');
+	if (c1 && spec[0] == '[')
+		c1++;
+	if (!c1 || c1 == spec)
+		return -1;
+	char host[256], key[256], other[256];
+	if ((size_t)(c1 - spec) >= sizeof host)
 		return -1;
 	memcpy(host, spec, (size_t)(c1 - spec));
 	host[c1 - spec] = '\0';
 	char *end;
 	long port = strtol(c1 + 1, &end, 10);
-	if (end == c1 + 1 || *end != ':' || port < 1 || port > 65535)
+	if (end == c1 + 1 || *end != ':' || port < 1 || port > 65535 || !end[1])
 		return -1;
-	char address[80];
-	snprintf(address, sizeof address, "%s", end + 1);
-	size_t alen = strlen(address);
-	if (alen > 2 && address[0] == '[' && address[alen - 1] == ']') {
-		memmove(address, address + 1, alen - 2);
-		address[alen - 2] = '\0';
-	}
+	const char *addresses = end + 1;
+	if (host_key(host, key, sizeof key) != 0)
+		return -1;
+
 	int used = 0;
 	long imap_port = o->imap_port ? o->imap_port
 	               : (o->imap_security == 2 || o->imap_security == 3) ? 143 : 993;
 	long smtp_port = o->smtp_port ? o->smtp_port
 	               : (o->smtp_security == 2 || o->smtp_security == 3) ? 587 : 465;
-	if (o->imap_host && strcasecmp(host, o->imap_host) == 0 && port == imap_port) {
-		if (mailconn_config_set_string(cfg, MAILCONN_OPT_IMAP_ADDRESS, address))
+	if (o->imap_host && port == imap_port &&
+	    host_key(o->imap_host, other, sizeof other) == 0 && strcmp(key, other) == 0) {
+		if (mailconn_config_set_string(cfg, MAILCONN_OPT_IMAP_ADDRESS, addresses))
 			return -2;
 		used = 1;
 	}
-	if (o->smtp_host && strcasecmp(host, o->smtp_host) == 0 && port == smtp_port) {
-		if (mailconn_config_set_string(cfg, MAILCONN_OPT_SMTP_ADDRESS, address))
+	if (o->smtp_host && port == smtp_port &&
+	    host_key(o->smtp_host, other, sizeof other) == 0 && strcmp(key, other) == 0) {
+		if (mailconn_config_set_string(cfg, MAILCONN_OPT_SMTP_ADDRESS, addresses))
 			return -2;
 		used = 1;
 	}
@@ -222,6 +334,10 @@ print_json(const mailconn_session *s)
 	json_field(stdout, "server_reply", mailconn_session_server_reply(s), 1);
 	json_field(stdout, "detail", mailconn_session_detail(s), 1);
 	json_field(stdout, "hint", mailconn_session_hint(s), 1);
+	json_field(stdout, "hint_id", mailconn_session_hint_id(s), 1);
+	json_field(stdout, "provider", mailconn_session_provider(s), 1);
+	json_field(stdout, "message", mailconn_session_message(s), 1);
+	json_field(stdout, "language", mailconn_session_language(s), 1);
 	printf("\"stages\": [");
 	for (int i = 1; i <= 5; i++) {
 		mailconn_stage stage = (mailconn_stage)i;
@@ -274,8 +390,9 @@ print_human(const mailconn_session *s)
 		printf("\nAll five stages passed: this mailbox works over IMAP and SMTP.\n");
 		return;
 	}
-	printf("\nError:  %s (%s)\n", mailconn_error_name(e),
-	       mailconn_cause_name(mailconn_session_cause(s)));
+	printf("\nError:  %s (%s): %s\n", mailconn_error_name(e),
+	       mailconn_cause_name(mailconn_session_cause(s)),
+	       mailconn_session_message(s));
 	printf("Stage:  %d %s\n", (int)mailconn_session_stage(s),
 	       mailconn_stage_name(mailconn_session_stage(s)));
 	const char *reply = mailconn_session_server_reply(s);
@@ -310,7 +427,7 @@ enum {
 	OPT_IMAP_PORT, OPT_IMAP_SECURITY, OPT_SMTP_HOST, OPT_SMTP_PORT,
 	OPT_SMTP_SECURITY, OPT_BCC, OPT_SUBJECT, OPT_CA_FILE, OPT_ALLOW_UNTRUSTED,
 	OPT_TIMEOUT, OPT_PASSWORD_ENV, OPT_PASSWORD_FILE, OPT_TOKEN_ENV,
-	OPT_RESOLVE, OPT_OVERLAP, OPT_JSON, OPT_VERBOSE, OPT_HELP
+	OPT_RESOLVE, OPT_OVERLAP, OPT_JSON, OPT_VERBOSE, OPT_HELP, OPT_LANG
 };
 
 static const struct option long_options[] = {
@@ -334,6 +451,7 @@ static const struct option long_options[] = {
 	{ "resolve", required_argument, NULL, OPT_RESOLVE },
 	{ "overlap", no_argument, NULL, OPT_OVERLAP },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -376,6 +494,7 @@ run(int argc, char **argv, mailconn_config *cfg)
 	int secret_is_token = 0;
 	int rc = 0;
 	const char *secret_source = NULL;
+	char problem[160];
 
 	int c;
 	opterr = 0;
@@ -457,14 +576,30 @@ run(int argc, char **argv, mailconn_config *cfg)
 			secret_source = flag;
 			secret_is_token = c == OPT_TOKEN_ENV;
 			if (c == OPT_PASSWORD_FILE) {
-				secret = read_password_file(optarg);
+				const char *why;
+				errno = 0;
+				secret = read_password_file(optarg, &why);
+				if (!secret && why) {
+					snprintf(problem, sizeof problem, "the file %s", why);
+					FAIL_USAGE("--password-file", problem);
+				}
 				if (!secret)
-					FAIL_USAGE(flag, strerror(errno));
+					FAIL_USAGE("--password-file",
+					           strerror(errno ? errno : ENOMEM));
 			} else {
 				const char *v = getenv(optarg);
 				if (!v)
 					FAIL_USAGE(flag, "the variable is not set");
+				size_t len = strlen(v);
 				secret = strdup(v);
+				if (!secret)
+					FAIL_USAGE(flag, strerror(ENOMEM));
+				const char *why = secret_problem(secret, &len, 0);
+				if (why) {
+					snprintf(problem, sizeof problem, "the variable %s", why);
+					FAIL_USAGE(c == OPT_TOKEN_ENV ? "--oauth2-token-env"
+					                              : "--password-env", problem);
+				}
 			}
 			break;
 		case OPT_RESOLVE:
@@ -477,6 +612,9 @@ run(int argc, char **argv, mailconn_config *cfg)
 			break;
 		case OPT_JSON:
 			o.json = 1;
+			break;
+		case OPT_LANG:
+			rc = set_str(cfg, MAILCONN_OPT_LANGUAGE, optarg, "--lang");
 			break;
 		case OPT_VERBOSE:
 			o.verbose = 1;
@@ -501,15 +639,23 @@ run(int argc, char **argv, mailconn_config *cfg)
 	for (int i = 0; i < o.n_resolve; i++) {
 		int r = apply_resolve(cfg, &o, o.resolve[i]);
 		if (r == -1)
-			FAIL_USAGE("--resolve", "must be HOST:PORT:ADDRESS");
+			FAIL_USAGE("--resolve", "must be HOST:PORT:ADDRESS[,ADDRESS]...");
 		if (r == -2)
 			FAIL_USAGE("--resolve", mailconn_config_error(cfg));
-		if (r == 1)
-			FAIL_USAGE("--resolve", "names neither the IMAP nor the "
-			                   "SMTP host and port");
+		/* As with curl, one list of entries can serve several checks:
+		 * an entry for another server is not a mistake. */
+		if (r == 1 && o.verbose)
+			fprintf(stderr, "mailconn-check: --resolve %s: names neither "
+			        "the IMAP nor the SMTP host and port; ignored\n",
+			        o.resolve[i]);
 	}
 	if (!secret) {
-		secret = read_password_tty();
+		const char *why;
+		secret = read_password_tty(&why);
+		if (!secret && why) {
+			snprintf(problem, sizeof problem, "the password typed %s", why);
+			FAIL_USAGE("password prompt", problem);
+		}
 		if (!secret)
 			FAIL_USAGE("--password-env", "no password given and no "
 			                   "terminal to ask for one");

@@ -26,13 +26,17 @@
  *     the handle they came from and stay valid until that handle is freed
  *     or, for a session, until the next mailconn_session_step() call.
  *     Strings that carry server text are sanitised: no control characters,
- *     no terminal escapes, valid UTF-8, bounded length.
+ *     no terminal escapes, valid UTF-8. Every string a session returns
+ *     (reply, detail, hint, facts) and every transcript line is at most
+ *     MAILCONN_TEXT_MAX bytes long; longer text is cut at a character
+ *     boundary and ends in "...".
  *   - A handle is used by one thread at a time; separate handles are
  *     independent, and many sessions may run in one thread.
  *   - Callbacks run inside mailconn_session_step(). From inside them the
  *     session's read-only getters (outcome, cause, stage, protocol,
- *     server_reply, detail, hint, stage_passed, stage_ms, fact, fd, events,
- *     timeout_ms) and mailconn_session_cancel() may be called; step, run,
+ *     server_reply, detail, hint, hint_id, provider, message, language,
+ *     stage_passed, stage_ms, fact, fd, events, timeout_ms) and
+ *     mailconn_session_cancel() may be called; step, run,
  *     the setters and free may not. For each stage they arrive in reading
  *     order: progress(started), that stage's transcript lines,
  *     progress(finished). Until the session is done, outcome() is
@@ -71,13 +75,13 @@ extern "C" {
 #define MAILCONN_API
 #endif
 
-/** Version of this header; compare with mailconn_version_number(). */
-#define MAILCONN_VERSION_MAJOR 0
-#define MAILCONN_VERSION_MINOR 1
-#define MAILCONN_VERSION_PATCH 0
-#define MAILCONN_VERSION_NUMBER \
-	((MAILCONN_VERSION_MAJOR << 16) | (MAILCONN_VERSION_MINOR << 8) | \
-	 MAILCONN_VERSION_PATCH)
+/* MAILCONN_VERSION_MAJOR, _MINOR, _PATCH, _NUMBER and _STRING: the
+ * version of this header, generated from the build's project version;
+ * compare with mailconn_version_number(). */
+#include "mailconn-version.h"
+
+/** Longest string, in bytes without the NUL, that a session hands out. */
+#define MAILCONN_TEXT_MAX 2048
 
 /** Opaque configuration: what to verify and how. */
 typedef struct mailconn_config mailconn_config;
@@ -288,13 +292,27 @@ typedef enum mailconn_option {
 	MAILCONN_OPT_CA_FILE = 12,
 	/** Directory of extra trusted CA certificates (PEM files). */
 	MAILCONN_OPT_CA_PATH = 13,
-	/** Numeric IP address to connect to for the IMAP host (like curl
-	 * --resolve); the host name is still used for SNI and certificates. */
+	/** Numeric IP addresses to connect to for the IMAP host instead of
+	 * resolving it (like curl --resolve); the host name is still used for
+	 * SNI and certificates. A comma-separated list of 1 to 16 addresses
+	 * without spaces, IPv4 or IPv6, an IPv6 one optionally in brackets:
+	 * "192.0.2.1", "[2001:db8::1],192.0.2.1". All are tried, in the
+	 * Happy Eyeballs order used for resolved addresses (families
+	 * alternate, starting with the first address's family). */
 	MAILCONN_OPT_IMAP_ADDRESS = 14,
-	/** Numeric IP address to connect to for the SMTP host. */
+	/** Numeric IP addresses to connect to for the SMTP host: the same
+	 * list format and behaviour as MAILCONN_OPT_IMAP_ADDRESS. */
 	MAILCONN_OPT_SMTP_ADDRESS = 15,
 	/** Name sent in EHLO (default: "localhost"). */
 	MAILCONN_OPT_CLIENT_NAME = 16,
+	/** Language of the session's hint and message: a language tag or
+	 * locale name such as "en", "nb", "nb-NO" or "no_NO.UTF-8"; only the
+	 * primary language counts. "nb", "no" and "nn" (whose readers read
+	 * Bokmål daily) give Norwegian Bokmål; any other well-formed tag gives
+	 * English. Default: the first set of LC_ALL, LC_MESSAGES and LANG,
+	 * read with getenv() when the session is made (the process's locale
+	 * is never queried or changed); English when none is set. */
+	MAILCONN_OPT_LANGUAGE = 17,
 
 	/** IMAP port, 1-65535 (default from the security: 993 or 143). */
 	MAILCONN_OPT_IMAP_PORT = 100,
@@ -402,11 +420,13 @@ MAILCONN_API uint32_t mailconn_version_number(void);
  * "E_INVALID_CONFIG"; "UNKNOWN" for a value this version does not know. */
 MAILCONN_API const char *mailconn_error_name(mailconn_error code);
 
-/** @return a one-line English description of the code. */
+/** @return a one-line English description of the code. A session's
+ * mailconn_session_message() is in the session's language. */
 MAILCONN_API const char *mailconn_error_message(mailconn_error code);
 
-/** @return the generic advice for an outcome ("" for MAILCONN_OK and
- * caller errors). A session's mailconn_session_hint() is more specific. */
+/** @return the generic English advice for an outcome ("" for MAILCONN_OK
+ * and caller errors). A session's mailconn_session_hint() is more specific
+ * and in the session's language. */
 MAILCONN_API const char *mailconn_error_hint(mailconn_error code);
 
 /** @return the cause's stable name, e.g. "CERT_EXPIRED"; "UNKNOWN" if not
@@ -581,7 +601,8 @@ MAILCONN_API mailconn_stage mailconn_session_stage(const mailconn_session *s);
 MAILCONN_API mailconn_protocol mailconn_session_protocol(const mailconn_session *s);
 
 /** @return the server's reply that decided the outcome, all lines joined
- * by "\n", sanitised and bounded; "" when the server said nothing. */
+ * by "\n", sanitised, at most MAILCONN_TEXT_MAX bytes; "" when the server
+ * said nothing. */
 MAILCONN_API const char *mailconn_session_server_reply(const mailconn_session *s);
 
 /** @return the low-level detail (errno text, GnuTLS error, certificate
@@ -589,8 +610,36 @@ MAILCONN_API const char *mailconn_session_server_reply(const mailconn_session *s
 MAILCONN_API const char *mailconn_session_detail(const mailconn_session *s);
 
 /** @return advice for the outcome, specific to the cause and to the
- * provider when recognised; "" on success. */
+ * provider when recognised, in the session's language
+ * (MAILCONN_OPT_LANGUAGE); "" on success. */
 MAILCONN_API const char *mailconn_session_hint(const mailconn_session *s);
+
+/**
+ * @return the stable id of the advice mailconn_session_hint() gives, for
+ * applications that show their own texts: "OUTCOME.CAUSE" or
+ * "OUTCOME.CAUSE.provider", e.g. "UNAUTHORIZED.AUTH_REJECTED.gmail",
+ * "SMTP_SETTINGS.CONNECT_REFUSED", or "IMAP_SETTINGS.NONE" for the
+ * outcome's general advice. OUTCOME and CAUSE are the names of
+ * mailconn_error_name() and mailconn_cause_name(), provider that of
+ * mailconn_session_provider(). The id names the advice, not the case:
+ * several causes may share one. The same id always means the same advice
+ * in every language, though a text may quote the port in use. "" on
+ * success and while pending.
+ */
+MAILCONN_API const char *mailconn_session_hint_id(const mailconn_session *s);
+
+/** @return the id of the mail provider recognised from the server's reply
+ * or the host names, e.g. "gmail", "microsoft365", "icloud"; "" when none
+ * is recognised. Ids are lower-case and never change meaning. */
+MAILCONN_API const char *mailconn_session_provider(const mailconn_session *s);
+
+/** @return the one-line message of mailconn_session_outcome(), as
+ * mailconn_error_message() but in the session's language. */
+MAILCONN_API const char *mailconn_session_message(const mailconn_session *s);
+
+/** @return the language the session's texts are in, "en" or "nb" (see
+ * MAILCONN_OPT_LANGUAGE). */
+MAILCONN_API const char *mailconn_session_language(const mailconn_session *s);
 
 /** @return 1 if the stage passed, 0 if it failed, -1 if it did not run. */
 MAILCONN_API int mailconn_session_stage_passed(const mailconn_session *s,

@@ -19,6 +19,8 @@
 
 #include "core/buf.h"
 #include "private.h"
+#include "proto/lang.h"
+#include "resolve.h"
 #include "tls.h"
 
 enum value_kind {
@@ -30,6 +32,7 @@ enum value_kind {
 	KIND_FILE,
 	KIND_DIR,
 	KIND_MULTILINE, /* body: newlines allowed */
+	KIND_LANGUAGE,  /* a language tag or locale name */
 	KIND_PORT,
 	KIND_SECURITY,
 	KIND_FLAG,
@@ -274,6 +277,30 @@ mailconn__host_to_ascii(const char *host, char *out, char *why)
 	return ok ? 0 : -1;
 }
 
+/* The resolver reads the same list (resolve.h); it is checked here so a
+ * typo is a caller error, never a connection failure. An IPv6 address
+ * may be bracketed, an IPv4 one may not. */
+static int
+valid_address_list(const char *list)
+{
+	char item[INET6_ADDRSTRLEN + 1];
+	unsigned char ipbuf[16];
+	const char *cursor = list;
+	int n = 0, more;
+	for (;;) {
+		int bracketed = cursor && cursor[0] == '[';
+		more = mailconn__address_list_next(&cursor, item, sizeof item);
+		if (more != 1)
+			break;
+		if (++n > MAILCONN__MAX_NUMERIC_ADDRESSES)
+			return 0;
+		if (inet_pton(AF_INET6, item, ipbuf) != 1 &&
+		    (bracketed || inet_pton(AF_INET, item, ipbuf) != 1))
+			return 0;
+	}
+	return more == 0;
+}
+
 static int
 valid_email(const char *v, char *why)
 {
@@ -310,20 +337,36 @@ valid_email(const char *v, char *why)
 	return 1;
 }
 
+/* The option a setter may set: it exists and takes the setter's type.
+ * NULL with *rc (and the config's error) set otherwise. */
+static const struct option_def *
+settable(mailconn_config *cfg, mailconn_option option, int is_string,
+         mailconn_error *rc)
+{
+	cfg->error[0] = '\0';
+	const struct option_def *d = find_option((int)option);
+	if (!d) {
+		config_fail(cfg, "unknown option %d", (int)option);
+		*rc = MAILCONN_E_UNKNOWN_OPTION;
+	} else if (d->is_string != is_string) {
+		config_fail(cfg, "%s takes %s", d->name,
+		            d->is_string ? "a string" : "an integer");
+		*rc = MAILCONN_E_OPTION_TYPE;
+		d = NULL;
+	}
+	return d;
+}
+
 MAILCONN_API mailconn_error
 mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
                            const char *value)
 {
 	if (!cfg)
 		return MAILCONN_E_INVALID_ARGUMENT;
-	cfg->error[0] = '\0';
-	const struct option_def *d = find_option((int)option);
+	mailconn_error rc;
+	const struct option_def *d = settable(cfg, option, 1, &rc);
 	if (!d)
-		return config_fail(cfg, "unknown option %d", (int)option),
-		       MAILCONN_E_UNKNOWN_OPTION;
-	if (!d->is_string)
-		return config_fail(cfg, "%s takes an integer", d->name),
-		       MAILCONN_E_OPTION_TYPE;
+		return rc;
 
 	char **slot = &cfg->str[d->slot];
 	if (!value || !value[0]) {
@@ -342,7 +385,6 @@ mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
 		return config_fail(cfg, "%s contains a line break", d->name);
 
 	char why[128] = "", ascii[256];
-	unsigned char ipbuf[16];
 	struct stat st;
 	switch (d->kind) {
 	case KIND_EMAIL:
@@ -354,10 +396,10 @@ mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
 			return config_fail(cfg, "%s %s", d->name, why);
 		break;
 	case KIND_IP:
-		if (inet_pton(AF_INET, value, ipbuf) != 1 &&
-		    inet_pton(AF_INET6, value, ipbuf) != 1)
-			return config_fail(cfg, "%s must be a numeric IPv4 or IPv6 "
-			                   "address", d->name);
+		if (!valid_address_list(value))
+			return config_fail(cfg, "%s must be a comma-separated list of "
+			                   "1 to %d numeric IPv4 or IPv6 addresses",
+			                   d->name, MAILCONN__MAX_NUMERIC_ADDRESSES);
 		break;
 	case KIND_FILE:
 		if (stat(value, &st) != 0 || !S_ISREG(st.st_mode) ||
@@ -367,6 +409,13 @@ mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
 	case KIND_DIR:
 		if (stat(value, &st) != 0 || !S_ISDIR(st.st_mode))
 			return config_fail(cfg, "%s is not a directory", d->name);
+		break;
+	case KIND_LANGUAGE:
+		/* A language we lack is no error: an application passes its own
+		 * UI language, and English is the documented fallback. */
+		if (!mailconn__language_tag_valid(value))
+			return config_fail(cfg, "%s must be a language tag such as "
+			                   "\"en\" or \"nb\"", d->name);
 		break;
 	case KIND_TEXT:
 	case KIND_SECRET:
@@ -394,14 +443,10 @@ mailconn_config_set_int(mailconn_config *cfg, mailconn_option option,
 {
 	if (!cfg)
 		return MAILCONN_E_INVALID_ARGUMENT;
-	cfg->error[0] = '\0';
-	const struct option_def *d = find_option((int)option);
+	mailconn_error rc;
+	const struct option_def *d = settable(cfg, option, 0, &rc);
 	if (!d)
-		return config_fail(cfg, "unknown option %d", (int)option),
-		       MAILCONN_E_UNKNOWN_OPTION;
-	if (d->is_string)
-		return config_fail(cfg, "%s takes a string", d->name),
-		       MAILCONN_E_OPTION_TYPE;
+		return rc;
 
 	int ok;
 	switch (d->kind) {

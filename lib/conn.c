@@ -115,22 +115,8 @@ engine_mechanism(const struct mailconn__conn *c)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void
-info(struct mailconn__conn *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-info(struct mailconn__conn *c, const char *fmt, ...)
-{
-	if (!c->p.on_info)
-		return;
-	char text[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	c->p.on_info(c->p.info_userdata, text);
-}
+#define info(c, ...) \
+	mailconn__note((c)->p.on_info, (c)->p.info_userdata, __VA_ARGS__)
 
 static mailconn_stage
 connect_stage(const struct mailconn__conn *c)

@@ -69,3 +69,9 @@ const struct mailconn__crypto mailconn__gnutls_crypto = {
 	.hmac_sha256 = gt_hmac_sha256,
 	.pbkdf2_sha256 = gt_pbkdf2_sha256,
 };
+
+int
+mailconn__random_bytes(void *out, size_t n)
+{
+	return gnutls_rnd(GNUTLS_RND_NONCE, out, n) == 0 ? 0 : -1;
+}

@@ -7,4 +7,8 @@
 
 extern const struct mailconn__crypto mailconn__gnutls_crypto;
 
+/* `n` unpredictable bytes (for identifiers such as the Message-ID, not
+ * keys). 0, or -1 when the system's generator fails. */
+int mailconn__random_bytes(void *out, size_t n);
+
 #endif

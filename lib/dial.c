@@ -68,22 +68,20 @@ mailconn__unwatch(int epoll_fd, int fd)
 	epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-static void
-info(struct mailconn__dial *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-info(struct mailconn__dial *d, const char *fmt, ...)
+void
+mailconn__note(mailconn__info_fn on_info, void *userdata, const char *fmt, ...)
 {
-	if (!d->on_info)
+	if (!on_info)
 		return;
 	char text[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	d->on_info(d->info_userdata, text);
+	on_info(userdata, text);
 }
+
+#define info(d, ...) mailconn__note((d)->on_info, (d)->info_userdata, __VA_ARGS__)
 
 static void
 fail(struct mailconn__dial *d, mailconn_cause cause, const char *fmt, ...)
@@ -324,8 +322,7 @@ mailconn__dial_free(struct mailconn__dial *d)
 	if (d->resolver_fd >= 0)
 		mailconn__unwatch(d->epoll_fd, d->resolver_fd);
 	mailconn__resolve_cancel(d->resolver);
-	if (d->addrinfo)
-		freeaddrinfo(d->addrinfo);
+	mailconn__addresses_free(d->addrinfo);
 	close_attempts(d, -1);
 	if (d->fd >= 0) {
 		mailconn__unwatch(d->epoll_fd, d->fd);

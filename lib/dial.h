@@ -22,6 +22,11 @@ enum mailconn__dial_status {
 	MAILCONN__DIAL_FAILED
 };
 
+/* Format a note for the transcript and hand it to `on_info` (nothing
+ * when NULL). */
+void mailconn__note(mailconn__info_fn on_info, void *userdata,
+                    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Reach `host` (A-label form, named in messages) at `address` (numeric,
  * or NULL to resolve `host`) on `port`. NULL when out of memory or fds
  * (errno set). `on_info` may be NULL. */

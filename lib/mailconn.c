@@ -4,6 +4,7 @@
 
 #include "private.h"
 #include "proto/classify.h"
+#include "proto/lang.h"
 
 MAILCONN_API const char *
 mailconn_version(void)
@@ -17,46 +18,32 @@ mailconn_version_number(void)
 	return MAILCONN_VERSION_NUMBER;
 }
 
+/* The names only: the messages are texts a user reads, so they live in
+ * the language tables (proto/lang.h). */
 struct code_text {
 	int code;
 	const char *name;
-	const char *message;
 };
 
 static const struct code_text error_texts[] = {
-	{ MAILCONN_OK, "OK", "all five stages passed" },
-	{ MAILCONN_IMAP_SETTINGS, "IMAP_SETTINGS",
-	  "cannot connect to the IMAP server on the given host and port" },
-	{ MAILCONN_IMAP_AUTH, "IMAP_AUTH",
-	  "the IMAP server refused the login without saying why" },
-	{ MAILCONN_IMAP_VALIDATION, "IMAP_VALIDATION",
-	  "the IMAP connection could not be validated" },
-	{ MAILCONN_SMTP_SETTINGS, "SMTP_SETTINGS",
-	  "cannot connect or log in to the SMTP server on the given host and port" },
-	{ MAILCONN_TEST_SEND, "TEST_SEND",
-	  "the SMTP server refused the test message" },
-	{ MAILCONN_UNAUTHORIZED, "UNAUTHORIZED",
-	  "the server says the credentials are wrong" },
-	{ MAILCONN_APP_PASSWORD, "APP_PASSWORD",
-	  "the provider requires an app-specific password" },
-	{ MAILCONN_UNTRUSTED_CERT, "UNTRUSTED_CERT",
-	  "the server's certificate is not trusted" },
-	{ MAILCONN_E_INVALID_CONFIG, "E_INVALID_CONFIG",
-	  "a configuration value is invalid" },
-	{ MAILCONN_E_NOMEM, "E_NOMEM", "out of memory" },
-	{ MAILCONN_E_INVALID_ARGUMENT, "E_INVALID_ARGUMENT",
-	  "a required argument is missing" },
-	{ MAILCONN_E_UNKNOWN_OPTION, "E_UNKNOWN_OPTION",
-	  "the option is not known to this version" },
-	{ MAILCONN_E_OPTION_TYPE, "E_OPTION_TYPE",
-	  "the option takes the other value type" },
-	{ MAILCONN_E_MISSING_OPTION, "E_MISSING_OPTION",
-	  "a required option is not set" },
-	{ MAILCONN_E_SYSTEM, "E_SYSTEM",
-	  "a system resource could not be created or waited on" },
-	{ MAILCONN_E_PENDING, "E_PENDING", "the check has not finished yet" },
-	{ MAILCONN_E_CANCELLED, "E_CANCELLED",
-	  "the check was cancelled before it finished" },
+	{ MAILCONN_OK, "OK" },
+	{ MAILCONN_IMAP_SETTINGS, "IMAP_SETTINGS" },
+	{ MAILCONN_IMAP_AUTH, "IMAP_AUTH" },
+	{ MAILCONN_IMAP_VALIDATION, "IMAP_VALIDATION" },
+	{ MAILCONN_SMTP_SETTINGS, "SMTP_SETTINGS" },
+	{ MAILCONN_TEST_SEND, "TEST_SEND" },
+	{ MAILCONN_UNAUTHORIZED, "UNAUTHORIZED" },
+	{ MAILCONN_APP_PASSWORD, "APP_PASSWORD" },
+	{ MAILCONN_UNTRUSTED_CERT, "UNTRUSTED_CERT" },
+	{ MAILCONN_E_INVALID_CONFIG, "E_INVALID_CONFIG" },
+	{ MAILCONN_E_NOMEM, "E_NOMEM" },
+	{ MAILCONN_E_INVALID_ARGUMENT, "E_INVALID_ARGUMENT" },
+	{ MAILCONN_E_UNKNOWN_OPTION, "E_UNKNOWN_OPTION" },
+	{ MAILCONN_E_OPTION_TYPE, "E_OPTION_TYPE" },
+	{ MAILCONN_E_MISSING_OPTION, "E_MISSING_OPTION" },
+	{ MAILCONN_E_SYSTEM, "E_SYSTEM" },
+	{ MAILCONN_E_PENDING, "E_PENDING" },
+	{ MAILCONN_E_CANCELLED, "E_CANCELLED" },
 };
 
 static const struct code_text *
@@ -78,8 +65,7 @@ mailconn_error_name(mailconn_error code)
 MAILCONN_API const char *
 mailconn_error_message(mailconn_error code)
 {
-	const struct code_text *t = find_error(code);
-	return t ? t->message : "unknown code";
+	return mailconn__message(&mailconn__lang_en, code);
 }
 
 MAILCONN_API const char *

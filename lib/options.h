@@ -27,9 +27,10 @@
 	X(BODY,                 body,                 MULTILINE, 65536, 0) \
 	X(CA_FILE,              ca_file,              FILE,      4096,  0) \
 	X(CA_PATH,              ca_path,              DIR,       4096,  0) \
-	X(IMAP_ADDRESS,         imap_address,         IP,        64,    0) \
-	X(SMTP_ADDRESS,         smtp_address,         IP,        64,    0) \
-	X(CLIENT_NAME,          client_name,          HOST,      254,   0)
+	X(IMAP_ADDRESS,         imap_address,         IP,        1024,  0) \
+	X(SMTP_ADDRESS,         smtp_address,         IP,        1024,  0) \
+	X(CLIENT_NAME,          client_name,          HOST,      254,   0) \
+	X(LANGUAGE,             language,             LANGUAGE,  64,    0)
 
 #define MAILCONN__INT_OPTIONS(X) \
 	X(IMAP_PORT,            imap_port,            PORT,      0, 0) \

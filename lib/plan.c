@@ -8,6 +8,7 @@
 
 #include "core/buf.h"
 #include "private.h"
+#include "proto/lang.h"
 #include "tls.h"
 
 static int
@@ -110,6 +111,13 @@ mailconn__plan_build(const struct mailconn_config *cfg,
 	plan->stage_timeout_ms =
 		mailconn__config_int(cfg, MAILCONN_OPT_STAGE_TIMEOUT_MS);
 	plan->deadline_ms = mailconn__config_int(cfg, MAILCONN_OPT_DEADLINE_MS);
+	/* Decided once, here: a session keeps its language even if the
+	 * environment changes while it runs. */
+	const char *tag = mailconn__config_str(cfg, MAILCONN_OPT_LANGUAGE);
+	plan->language = tag ? mailconn__language_match(tag)
+	                     : mailconn__language_from_env();
+	if (!plan->language)
+		plan->language = &mailconn__lang_en;
 	plan->trust = mailconn__config_trust(cfg, why, why_size);
 	if (!plan->trust) {
 		mailconn__plan_clear(plan);

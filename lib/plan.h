@@ -15,6 +15,7 @@
 
 struct mailconn_config;
 struct mailconn__trust;
+struct mailconn__language;
 
 /* What one protocol's connection needs. Strings are owned by the plan. */
 struct mailconn__server_plan {
@@ -40,6 +41,7 @@ struct mailconn__plan {
 	int64_t stage_timeout_ms;
 	int64_t deadline_ms;
 	struct mailconn__trust *trust;   /* a reference of the plan's own */
+	const struct mailconn__language *language;   /* static, never NULL */
 };
 
 /*

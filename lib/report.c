@@ -11,6 +11,7 @@
 
 #include "core/text.h"
 #include "proto/classify.h"
+#include "proto/lang.h"
 #include "session.h"
 
 void
@@ -29,10 +30,10 @@ mailconn__session_set_fact(struct mailconn_session *s, mailconn_stage stage,
 		return;
 	char **slot = &s->stages[stage].facts[fact];
 	struct mailconn__buf b;
-	mailconn__buf_init(&b, 8192);
+	mailconn__buf_init(&b, MAILCONN_TEXT_MAX);
 	/* Capabilities and subjects come from the server: show them safely. */
 	if (mailconn__show_text(&s->secrets, value, strlen(value),
-	                        fact == MAILCONN_FACT_CAPABILITIES, 4000, &b) == 0 &&
+	                        fact == MAILCONN_FACT_CAPABILITIES, MAX_SHOWN, &b) == 0 &&
 	    b.data) {
 		free(*slot);
 		*slot = b.data;
@@ -49,22 +50,30 @@ mailconn__session_report(struct mailconn_session *s,
 	s->outcome = f->outcome;
 	s->cause = f->cause;
 	if (f->reply[0])
-		mailconn__session_show(s, f->reply, strlen(f->reply), 1, MAX_SHOWN_REPLY, &s->reply);
+		mailconn__session_show(s, f->reply, strlen(f->reply), 1, MAX_SHOWN,
+		                       &s->reply);
 	if (f->detail[0])
-		mailconn__session_show(s, f->detail, strlen(f->detail), 0, MAX_SHOWN_REPLY, &s->detail);
+		mailconn__session_show(s, f->detail, strlen(f->detail), 0, MAX_SHOWN,
+		                       &s->detail);
+	const struct mailconn__server_plan *sp =
+		mailconn__plan_server(&s->plan, protocol);
 	const char *provider = f->provider;
 	if (!provider)
-		provider = mailconn__provider_from_host(
-			mailconn__plan_server(&s->plan, protocol)->ascii_host);
-	mailconn__buf_append_str(&s->hint, mailconn__hint(s->outcome, s->cause,
-	                                                  provider));
-	/* A wrong TLS mode is best explained by what the port really does,
-	 * which only the detail knows. */
-	if (s->cause == MAILCONN_CAUSE_TLS_MODE_MISMATCH && s->detail.data) {
-		mailconn__buf_append_str(&s->hint, " ");
-		mailconn__buf_append_str(&s->hint, s->detail.data);
-		mailconn__buf_append_str(&s->hint, ".");
-	}
+		provider = mailconn__provider_from_host(sp->ascii_host);
+	s->provider = provider;
+	const struct mailconn__hint_text *row = mailconn__hint_find(
+		s->plan.language, s->outcome, s->cause, provider);
+	mailconn__hint_id(s->outcome, row, s->hint_id, sizeof s->hint_id);
+	if (!row)
+		return;
+	/* Only the port the user chose makes a port hint actionable. A TLS
+	 * mode mismatch means the port wants the other mode than the one
+	 * configured: plaintext where TLS was set, TLS where it was not. */
+	struct mailconn__hint_vars vars = {
+		.port = sp->port,
+		.wanted = sp->security == MAILCONN_SECURITY_TLS ? "STARTTLS" : "TLS",
+	};
+	mailconn__hint_expand(row->text, &vars, &s->hint);
 }
 
 MAILCONN_API mailconn_error
@@ -121,6 +130,48 @@ MAILCONN_API const char *
 mailconn_session_hint(const mailconn_session *s)
 {
 	return s ? buf_text(&s->hint) : "";
+}
+
+MAILCONN_API const char *
+mailconn_session_hint_id(const mailconn_session *s)
+{
+	return s ? s->hint_id : "";
+}
+
+MAILCONN_API const char *
+mailconn_session_provider(const mailconn_session *s)
+{
+	if (!s)
+		return "";
+	if (s->provider)
+		return s->provider;
+	/* No failure named one: the host names still say who runs the
+	 * mailbox, IMAP's first since that is the mailbox itself. */
+	const char *p = mailconn__provider_from_host(s->plan.imap.ascii_host);
+	if (!p)
+		p = mailconn__provider_from_host(s->plan.smtp.ascii_host);
+	return p ? p : "";
+}
+
+static const struct mailconn__language *
+session_language(const mailconn_session *s)
+{
+	return s && s->plan.language ? s->plan.language : &mailconn__lang_en;
+}
+
+MAILCONN_API const char *
+mailconn_session_message(const mailconn_session *s)
+{
+	if (!s)
+		return mailconn__message(&mailconn__lang_en,
+		                         MAILCONN_E_INVALID_ARGUMENT);
+	return mailconn__message(session_language(s), mailconn_session_outcome(s));
+}
+
+MAILCONN_API const char *
+mailconn_session_language(const mailconn_session *s)
+{
+	return session_language(s)->code;
 }
 
 MAILCONN_API int

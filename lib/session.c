@@ -19,9 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-
+#include "crypto.h"
 #include "private.h"
 #include "proto/classify.h"
 #include "proto/message.h"
@@ -157,7 +155,7 @@ emit_line(struct track *t, mailconn_direction dir, const char *text, size_t len)
 	if (!wants_transcript(s))
 		return;
 	mailconn__buf_clear(&s->line);
-	mailconn__session_show(s, text, len, 0, MAX_SHOWN_LINE, &s->line);
+	mailconn__session_show(s, text, len, 0, MAX_SHOWN, &s->line);
 	if (!s->line.data)
 		return;
 	mailconn_stage stage = t->link ? link_stage(t) : t->stage;
@@ -270,7 +268,7 @@ build_message(const struct mailconn__plan *plan, struct mailconn__buf *message,
 {
 	unsigned char rnd[16];
 	time_t now = time(NULL);
-	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof rnd) != 0)
+	if (mailconn__random_bytes(rnd, sizeof rnd) != 0)
 		return -1;
 	if (mailconn__message_id(rnd, now, plan->from, message_id) != 0)
 		return -1;
@@ -565,10 +563,10 @@ mailconn__session_new_with(const mailconn_config *cfg,
 	s->smtp.protocol = MAILCONN_PROTOCOL_SMTP;
 	mailconn__buf_init(&s->message, 256 * 1024);
 	mailconn__buf_init(&s->message_id, 512);
-	mailconn__buf_init(&s->reply, MAX_SHOWN_REPLY + 8);
-	mailconn__buf_init(&s->detail, MAX_SHOWN_REPLY + 8);
-	mailconn__buf_init(&s->hint, 2 * MAX_SHOWN_REPLY);
-	mailconn__buf_init(&s->line, MAX_SHOWN_LINE + 8);
+	mailconn__buf_init(&s->reply, MAILCONN_TEXT_MAX);
+	mailconn__buf_init(&s->detail, MAILCONN_TEXT_MAX);
+	mailconn__buf_init(&s->hint, MAILCONN_TEXT_MAX);
+	mailconn__buf_init(&s->line, MAILCONN_TEXT_MAX);
 	mailconn__scrub_init(&s->secrets);
 	for (int i = 0; i < N_STAGES; i++) {
 		s->stages[i].passed = -1;

@@ -18,8 +18,9 @@
 
 #define N_STAGES 6               /* index 1..5; 0 unused */
 #define N_FACTS 8
-#define MAX_SHOWN_REPLY MAILCONN__MAX_FAILURE_REPLY
-#define MAX_SHOWN_LINE 2048
+/* What the sanitiser may keep of a text; its "..." mark fills the rest
+ * of the public bound. */
+#define MAX_SHOWN (MAILCONN_TEXT_MAX - 3)
 #define NEVER INT64_MAX
 
 enum phase {
@@ -86,6 +87,10 @@ struct mailconn_session {
 	mailconn_cause cause;
 	mailconn_protocol failed_protocol;
 	struct mailconn__buf reply, detail, hint, line;
+	/* The hint's row as "OUTCOME.CAUSE[.provider]", and the provider the
+	 * failure or the host name revealed (static id, or NULL). */
+	char hint_id[96];
+	const char *provider;
 	/* The secrets, raw and as base64, to strip from anything a server
 	 * says before it is shown: servers quote failed commands back. */
 	struct mailconn__scrub secrets;

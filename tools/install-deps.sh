@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
 	meson ninja-build pkg-config gcc g++ libgnutls28-dev libidn2-dev
 	gnutls-bin abigail-tools valgrind python3 python3-pytest
+	python3-venv python3-setuptools python3-wheel
 	dovecot-imapd dovecot-lmtpd postfix libglib2.0-dev
 	clang libclang-rt-14-dev curl libcurl4-gnutls-dev
 )

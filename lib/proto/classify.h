@@ -2,7 +2,7 @@
 /*
  * The error classifier: a server's refusal, in context, to one of the
  * eight outcomes plus a finer cause. Pure and table-driven (classify.c);
- * the advice texts live in hints.c.
+ * the advice texts live in one table per language (proto/lang.h).
  */
 #ifndef MAILCONN_PROTO_CLASSIFY_H
 #define MAILCONN_PROTO_CLASSIFY_H
@@ -38,7 +38,8 @@ void mailconn__classify(const struct mailconn__classify_input *in,
                         struct mailconn__classification *out);
 
 /* Advice for an outcome, refined by cause and provider (NULL allowed):
- * static English text, never NULL ("" for MAILCONN_OK). */
+ * the English row's text as stored, placeholders unfilled (see
+ * proto/lang.h); never NULL ("" for MAILCONN_OK). */
 const char *mailconn__hint(mailconn_error outcome, mailconn_cause cause,
                            const char *provider);
 

@@ -49,6 +49,16 @@ advance(struct mailconn__imap *e)
 	start_login(e);
 }
 
+/* A login command we could not even put together is our failure to
+ * connect as configured, not the server's. */
+static void
+cannot_build(struct mailconn__imap *e, const char *command)
+{
+	imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE, NULL, 0,
+	          "cannot build the %s command (out of memory or credentials "
+	          "too long)", command);
+}
+
 static void
 login_command(struct mailconn__imap *e)
 {
@@ -72,10 +82,7 @@ login_command(struct mailconn__imap *e)
 	if (!rc)
 		rc = imap_send_next_chunk(e);
 	if (rc) {
-		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE,
-		          NULL, 0,
-		          "cannot build the LOGIN command (out of memory or "
-		          "credentials too long)");
+		cannot_build(e, "LOGIN");
 		return;
 	}
 	e->secret_sent = 1;
@@ -146,10 +153,7 @@ authenticate_command(struct mailconn__imap *e, enum mailconn__mech m)
 	if (!rc)
 		rc = mailconn__buf_append(&e->out, "\r\n", 2);
 	if (rc) {
-		imap_fail(e, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_NONE,
-		          NULL, 0,
-		          "cannot build the AUTHENTICATE command (out of memory or "
-		          "credentials too long)");
+		cannot_build(e, "AUTHENTICATE");
 		return;
 	}
 	e->secret_sent = 1;

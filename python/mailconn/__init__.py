@@ -32,7 +32,7 @@ from ._session import (Result, Session, StageResult, TranscriptLine, drive,
                        verify, verify_async)
 from . import _library
 
-__version__ = "0.1.0"
+__version__ = "1.1.0"
 
 __all__ = [
     "verify", "verify_async", "drive", "Session", "Result", "StageResult",
@@ -48,7 +48,7 @@ __all__ = [
 
 
 def library_version():
-    """The loaded library's version, e.g. "0.1.0"."""
+    """The loaded library's version, e.g. "1.1.0"."""
     return _library.text(_library.load().mailconn_version())
 
 

@@ -169,6 +169,7 @@ class Option(_CEnum):
     IMAP_ADDRESS = 14
     SMTP_ADDRESS = 15
     CLIENT_NAME = 16
+    LANGUAGE = 17
     IMAP_PORT = 100
     IMAP_SECURITY = 101
     SMTP_PORT = 102

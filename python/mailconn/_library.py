@@ -87,6 +87,10 @@ PROTOTYPES = {
     "mailconn_session_server_reply": (_str, (SessionPtr,)),
     "mailconn_session_detail": (_str, (SessionPtr,)),
     "mailconn_session_hint": (_str, (SessionPtr,)),
+    "mailconn_session_hint_id": (_str, (SessionPtr,)),
+    "mailconn_session_provider": (_str, (SessionPtr,)),
+    "mailconn_session_message": (_str, (SessionPtr,)),
+    "mailconn_session_language": (_str, (SessionPtr,)),
     "mailconn_session_stage_passed": (ctypes.c_int, (SessionPtr, _enum)),
     "mailconn_session_stage_ms": (ctypes.c_int64, (SessionPtr, _enum)),
     "mailconn_session_fact": (_str, (SessionPtr, _enum, _enum)),
@@ -183,9 +187,15 @@ def load():
             _lib_path = path
             _lib = lib
             return lib
+        # pip installs only this package; the C library is a separate
+        # install, so say which file is missing and how to provide it.
         raise LibraryNotFoundError(
-            "cannot load libmailconn (set MAILCONN_LIBRARY to its full "
-            "path); tried: " + "; ".join(failures))
+            f"cannot load libmailconn: the mailconn package needs the C "
+            f"library {SONAME}, which is not installed where the dynamic "
+            f"loader looks. Install libmailconn (from its source tree: "
+            f"meson setup build && ninja -C build && meson install -C "
+            f"build), or set MAILCONN_LIBRARY to the full path of "
+            f"{SONAME}; tried: " + "; ".join(failures))
 
 
 def library_path():

@@ -71,10 +71,15 @@ class Result:
     protocol: Protocol
     server_reply: str
     detail: str
-    hint: str
-    message: str                # one-line description of .error
+    hint: str                   # in .language
+    message: str                # one-line description of .error, in .language
     stages: typing.List[StageResult]
     transcript: typing.Optional[typing.List[TranscriptLine]] = None
+    # Stable id of .hint ("OUTCOME.CAUSE[.provider]"), "" on success: for
+    # applications that show their own texts.
+    hint_id: str = ""
+    provider: str = ""          # recognised provider id, e.g. "gmail", or ""
+    language: str = "en"        # language of hint and message: "en" or "nb"
 
     @property
     def ok(self):
@@ -171,6 +176,9 @@ class _Callbacks:
             raise exc
 
 
+_SECRET_OPTIONS = frozenset({"password", "smtp_password", "oauth2_token"})
+
+
 def _set_option(lib, cfg, key, value):
     if not isinstance(key, str) or "\0" in key or not key.isascii():
         raise UnknownOptionError(f"unknown option {key!r}", option=str(key))
@@ -191,6 +199,17 @@ def _set_option(lib, cfg, key, value):
         if "\0" in value:
             raise InvalidConfigError(f"{name} contains a NUL character",
                                      option=name)
+        # A secret goes to the server exactly as given or not at all; a
+        # caller who read it from a file most likely kept the newline, so
+        # the message says which character it is (never the value).
+        if name in _SECRET_OPTIONS:
+            for char, what in (("\r", "a carriage return (CR)"),
+                               ("\n", "a line break (LF)")):
+                if char in value:
+                    raise InvalidConfigError(
+                        f"{name} contains {what}, which a password or "
+                        f"token cannot carry (strip a trailing newline "
+                        f"read from a file)", option=name)
         try:
             raw = value.encode("utf-8")
         except UnicodeEncodeError:
@@ -250,7 +269,8 @@ class Session:
     Config keys are the option names of mailconn_option_from_name(): email,
     password, imap_host, imap_port, imap_security ('auto', 'tls',
     'starttls', 'plain' or a Security), allow_untrusted_cert and overlap
-    (bool), ... A value of None leaves the option unset. progress is
+    (bool), language ('en', 'nb'; default from LC_ALL, LC_MESSAGES, LANG),
+    ... A value of None leaves the option unset. progress is
     called as progress(stage, finished, error); transcript=True collects
     TranscriptLine items into Result.transcript, a callable is called as
     fn(stage, protocol, direction, line).
@@ -374,9 +394,12 @@ class Session:
                 lib.mailconn_session_server_reply(ptr)) or "",
             detail=_library.text(lib.mailconn_session_detail(ptr)) or "",
             hint=_library.text(lib.mailconn_session_hint(ptr)) or "",
-            message=_library.text(lib.mailconn_error_message(error)) or "",
+            message=_library.text(lib.mailconn_session_message(ptr)) or "",
             stages=stages,
-            transcript=list(lines) if lines is not None else None)
+            transcript=list(lines) if lines is not None else None,
+            hint_id=_library.text(lib.mailconn_session_hint_id(ptr)) or "",
+            provider=_library.text(lib.mailconn_session_provider(ptr)) or "",
+            language=_library.text(lib.mailconn_session_language(ptr)) or "en")
 
     def _stage_result(self, stage):
         lib, ptr = self._lib, self._ptr

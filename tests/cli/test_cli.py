@@ -77,7 +77,11 @@ def run_json(env, *extra, **kw):
 def validate(doc):
     """The documented shape, for success and failure alike."""
     assert set(doc) >= {"error", "stage", "stage_name", "cause",
-                        "server_reply", "detail", "hint", "stages"}
+                        "server_reply", "detail", "hint", "hint_id",
+                        "provider", "message", "language", "stages"}
+    assert doc["language"] in ("en", "nb")
+    assert doc["message"]
+    assert doc["provider"] is None or doc["provider"].islower()
     assert doc["error"] is None or doc["error"] in EIGHT
     assert doc["stage"] in range(1, 6)
     assert doc["stage_name"] == STAGE_NAMES[doc["stage"] - 1]
@@ -93,9 +97,17 @@ def validate(doc):
     if doc["error"] is None:
         assert doc["stage"] == 5
         assert all(st["status"] == "passed" for st in doc["stages"])
+        assert doc["hint"] is None and doc["hint_id"] is None
     else:
         assert doc["stages"][doc["stage"] - 1]["status"] == "failed"
         assert doc["hint"]
+        # "OUTCOME.CAUSE[.provider]"; the cause is the advice's, which may
+        # be the outcome's general one.
+        parts = doc["hint_id"].split(".")
+        assert parts[0] == doc["error"] and len(parts) in (2, 3)
+        assert parts[1] in (doc["cause"], "NONE")
+        if len(parts) == 3:
+            assert parts[2] == doc["provider"]
 
 
 def free_port():
@@ -172,6 +184,48 @@ def test_failure_json(servers, case, override, password, error, stage, cause):
         assert st["status"] == "not_run"
 
 
+def test_tls_mode_mismatch_hint_names_the_port_used(servers):
+    port = servers["MAILCONN_TEST_SMTP_STARTTLS_PORT"]
+    rc, doc = run_json(servers, "--lang", "en", **{"--smtp-security": "tls"})
+    assert rc == 1 and doc["cause"] == "TLS_MODE_MISMATCH", doc
+    assert doc["hint_id"] == "SMTP_SETTINGS.TLS_MODE_MISMATCH"
+    assert f"port {port}, which needs STARTTLS" in doc["hint"], doc["hint"]
+    # The detail is its own field, not repeated inside the advice.
+    assert doc["detail"] not in doc["hint"]
+
+
+@pytest.mark.parametrize("lang, hint, message", [
+    ("nb", "Ingenting tar imot tilkoblinger på port",
+     "får ikke koblet til IMAP-serveren"),
+    ("en", "Nothing accepts connections on port",
+     "cannot connect to the IMAP server"),
+])
+def test_lang_flag(servers, lang, hint, message):
+    port = free_port()
+    rc, doc = run_json(servers, "--lang", lang, **{"--imap-port": port})
+    assert rc == 1
+    assert doc["language"] == lang
+    assert doc["hint_id"] == "IMAP_SETTINGS.CONNECT_REFUSED"
+    assert f"{hint} {port}" in doc["hint"]
+    assert message in doc["message"]
+    proc = run(servers, "--lang", lang, **{"--imap-port": port})
+    out = proc.stdout.decode("utf-8")
+    assert f"{hint} {port}" in out and message in out
+
+
+def test_lang_default_from_environment(servers):
+    environ = dict(os.environ, LANG="nb_NO.UTF-8",
+                   CLI_TEST_PASSWORD=servers["MAILCONN_TEST_PASSWORD"])
+    environ.pop("LC_ALL", None)
+    environ.pop("LC_MESSAGES", None)
+    proc = subprocess.run([CHECK, "--json"] + base_args(servers, **{
+        "--imap-port": free_port()}), capture_output=True, env=environ,
+        stdin=subprocess.DEVNULL, timeout=120)
+    doc = json.loads(proc.stdout.decode("utf-8"))
+    assert doc["language"] == "nb"
+    assert "Ingenting tar imot" in doc["hint"]
+
+
 def test_password_never_printed(servers):
     secret = "Cli-Secret-Value-42"
     proc = run(servers, "--json", "--verbose", password=secret)
@@ -191,6 +245,7 @@ def test_password_never_printed(servers):
     (["--resolve", "nonsense"], "--resolve"),
     (["--no-such-option"], "--no-such-option"),
     (["--timeout", "0"], "--timeout"),
+    (["--lang", "nb NO"], "--lang"),
 ])
 def test_usage_errors(servers, args, names):
     proc = run(servers, *args)
@@ -214,3 +269,155 @@ def test_password_file(servers, tmp_path):
     rc, doc = run_json(servers, **{"--password-env": None,
                                    "--password-file": str(f)})
     assert rc == 0 and doc["error"] is None
+
+
+# ---- --resolve, as curl users write it ----------------------------------
+
+def resolve_entry(env, which, addresses, host=None):
+    port = env["MAILCONN_TEST_IMAP_TLS_PORT" if which == "imap"
+               else "MAILCONN_TEST_SMTP_STARTTLS_PORT"]
+    return f"{host or env['MAILCONN_TEST_HOSTNAME']}:{port}:{addresses}"
+
+
+def test_resolve_entry_for_another_server_is_ignored(servers):
+    other = "other.example:25:192.0.2.1"
+    entries = ["--resolve", other,
+               "--resolve", resolve_entry(servers, "imap", "127.0.0.1")]
+    rc, doc = run_json(servers, *entries)
+    assert rc == 0, doc
+    proc = run(servers, "--json", "--verbose", *entries)
+    assert proc.returncode == 0
+    # (Under valgrind, stderr also holds its own lines, the command too.)
+    note = [line for line in proc.stderr.decode().splitlines()
+            if line.startswith("mailconn-check:")]
+    assert len(note) == 1, proc.stderr
+    assert other in note[0] and "ignored" in note[0]
+    # Without --verbose the note is not printed.
+    assert b"ignored" not in run(servers, "--json", *entries).stderr
+
+
+def test_resolve_compares_hosts_after_idna(servers):
+    # The IMAP host is a U-label and its entry the A-label, the SMTP host
+    # the reverse; neither name exists in DNS, so only an applied entry
+    # can reach the servers. Their certificate names neither.
+    u_label, a_label = "b\u00fccher.example", "xn--bcher-kva.example"
+    rc, doc = run_json(
+        servers,
+        "--resolve", resolve_entry(servers, "imap", "127.0.0.1", a_label),
+        "--resolve", resolve_entry(servers, "smtp", "127.0.0.1",
+                                   u_label.upper()),
+        "--allow-untrusted-cert",
+        **{"--imap-host": u_label, "--smtp-host": a_label})
+    assert rc == 0, doc
+    assert doc["stages"][0]["address"].startswith("127.0.0.1:")
+    assert doc["stages"][2]["address"].startswith("127.0.0.1:")
+
+
+@pytest.mark.parametrize("imap, smtp", [
+    ("[::1],127.0.0.1", "127.0.0.1,[::1]"),
+    ("192.0.2.1,127.0.0.1", "[::1],[::1],127.0.0.1"),
+])
+def test_resolve_several_addresses_all_tried(servers, imap, smtp):
+    # The servers listen on 127.0.0.1 only: [::1] is refused at once (and
+    # 192.0.2.1, TEST-NET-1, never answers), so success means the next
+    # address was tried; the transcript shows each attempt.
+    proc = run(servers, "--json", "--verbose",
+               "--resolve", resolve_entry(servers, "imap", imap),
+               "--resolve", resolve_entry(servers, "smtp", smtp))
+    doc = json.loads(proc.stdout.decode("utf-8"))
+    validate(doc)
+    assert proc.returncode == 0, doc
+    assert doc["stages"][0]["address"].startswith("127.0.0.1:")
+    assert doc["stages"][2]["address"].startswith("127.0.0.1:")
+    transcript = proc.stderr.decode()
+    for port, addresses in ((servers["MAILCONN_TEST_IMAP_TLS_PORT"], imap),
+                            (servers["MAILCONN_TEST_SMTP_STARTTLS_PORT"],
+                             smtp)):
+        items = addresses.split(",")
+        # Every address up to the one that answers is attempted.
+        for a in items[:items.index("127.0.0.1") + 1]:
+            assert f"connecting to {a}:{port}" in transcript, transcript
+
+
+@pytest.mark.parametrize("addresses", [
+    "127.0.0.1,", "[127.0.0.1]", "127.0.0.1;::1", "localhost", "",
+])
+def test_resolve_bad_address_list_is_usage_error(servers, addresses):
+    proc = run(servers, "--resolve",
+               resolve_entry(servers, "imap", addresses))
+    assert proc.returncode == 2, proc.stderr
+    assert b"--resolve" in proc.stderr
+    assert proc.stdout == b""
+
+
+# ---- secrets are used exactly as given, or refused ----------------------
+
+def assert_refused_before_connecting(servers, proc, listener, option, words):
+    """Exit 2 naming the option and the problem, never the secret, and no
+    connection made (the IMAP port is `listener`, which nothing accepted
+    from)."""
+    assert proc.returncode == 2, proc
+    assert proc.stdout == b""
+    err = proc.stderr.decode("utf-8", "replace")
+    assert option in err and words in err, err
+    for part in (b"Sekret", b"Value77"):
+        assert part not in proc.stderr
+    listener.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        listener.accept()[0].close()
+
+
+@pytest.fixture
+def listener():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(4)
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"Sekret\0Value77\n", "NUL byte"),
+    (b"Sekret\0", "NUL byte"),
+    (b"Sekret\nValue77\n", "line break"),
+    (b"Sekret-Value77\n\n", "line break"),
+    (b"Sekret-Value77\r\n", "carriage return"),
+    (b"Sekret\rValue77", "carriage return"),
+    (b"", "empty"),
+    (b"\n", "empty"),
+])
+def test_password_file_altered_secret_refused(servers, tmp_path, listener,
+                                              content, words):
+    f = tmp_path / "pw"
+    f.write_bytes(content)
+    proc = run(servers, **{"--password-env": None, "--password-file": str(f),
+                           "--imap-port": listener.getsockname()[1]})
+    assert_refused_before_connecting(servers, proc, listener,
+                                     "--password-file", words)
+
+
+def test_password_file_is_read_whole(servers, tmp_path):
+    # Exactly the file's bytes; no trailing newline needed.
+    f = tmp_path / "pw"
+    f.write_bytes(servers["MAILCONN_TEST_PASSWORD"].encode())
+    rc, doc = run_json(servers, **{"--password-env": None,
+                                   "--password-file": str(f)})
+    assert rc == 0 and doc["error"] is None
+
+
+@pytest.mark.parametrize("option", ["--password-env", "--oauth2-token-env"])
+@pytest.mark.parametrize("value, words", [
+    ("Sekret\nValue77", "line break"),
+    ("Sekret-Value77\n", "line break"),
+    ("Sekret\rValue77", "carriage return"),
+])
+def test_secret_env_with_line_break_refused(servers, listener, option, value,
+                                            words):
+    environ = dict(os.environ, CLI_SECRET_VAR=value)
+    proc = subprocess.run(
+        [CHECK] + base_args(servers, **{
+            "--password-env": None, option: "CLI_SECRET_VAR",
+            "--imap-port": listener.getsockname()[1]}),
+        capture_output=True, env=environ, stdin=subprocess.DEVNULL,
+        timeout=60)
+    assert_refused_before_connecting(servers, proc, listener, option, words)

@@ -119,7 +119,13 @@ def test_names_agree_with_the_library():
 
 
 def test_library_version_matches_header():
-    text = _header_text()
+    # The version macros are generated from meson's project version into
+    # the build tree (include/mailconn-version.h.in).
+    version_header = os.environ.get("MAILCONN_VERSION_HEADER") or \
+        os.path.join(os.path.dirname(os.path.dirname(HEADER)), "build",
+                     "include", "mailconn-version.h")
+    with open(version_header, encoding="utf-8") as f:
+        text = f.read()
     major, minor, patch = (int(re.search(
         rf"#define\s+MAILCONN_VERSION_{part}\s+(\d+)", text).group(1))
         for part in ("MAJOR", "MINOR", "PATCH"))
@@ -399,6 +405,36 @@ def test_invalid_secret_is_not_echoed():
         mailconn.verify(**base_config(password=secret))
     assert info.value.option == "password"
     assert "s3cret" not in str(info.value)
+
+
+@pytest.mark.parametrize("option", ["password", "smtp_password",
+                                    "oauth2_token"])
+@pytest.mark.parametrize("secret, words", [
+    ("Sekret\0Value77", "NUL"),
+    ("Sekret-Value77\n", "line break (LF)"),
+    ("Sekret\nValue77", "line break (LF)"),
+    ("Sekret-Value77\r\n", "carriage return (CR)"),
+    ("Sekret\rValue77", "carriage return (CR)"),
+])
+def test_secret_never_altered(option, secret, words):
+    # Refused, with the problem named and the secret nowhere in the
+    # exception, whether the session is run or awaited.
+    cfg = base_config(**{option: secret})
+    if option == "oauth2_token":
+        cfg["password"] = _DROP
+        cfg = {k: v for k, v in cfg.items() if v is not _DROP}
+    errors = []
+    with pytest.raises(mailconn.InvalidConfigError) as info:
+        mailconn.verify(**cfg)
+    errors.append(info.value)
+    with pytest.raises(mailconn.InvalidConfigError) as info:
+        asyncio.run(mailconn.verify_async(**cfg))
+    errors.append(info.value)
+    for err in errors:
+        assert err.option == option
+        assert words in str(err), str(err)
+        for text in (str(err), repr(err), repr(err.args)):
+            assert "Sekret" not in text and "Value77" not in text
 
 
 @pytest.mark.parametrize("option", ["email", "imap_host", "smtp_host", "bcc"])
@@ -933,3 +969,64 @@ def test_cancel_a_blocking_run_from_another_thread(silent_port):
     assert elapsed < 5
     assert_cancelled(s.result())
     s.close()
+
+
+# ------------------------------------------------------------- languages
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("language, words, message", [
+    ("nb", "Ingenting tar imot tilkoblinger på port",
+     "får ikke koblet til IMAP-serveren"),
+    ("en", "Nothing accepts connections on port",
+     "cannot connect to the IMAP server"),
+])
+def test_verify_in_a_language(language, words, message):
+    port = closed_port()
+    result = mailconn.verify(**base_config(
+        imap_host="localhost", imap_address="127.0.0.1", imap_port=port,
+        language=language, stage_timeout_ms=5000))
+    assert result.error == mailconn.Error.IMAP_SETTINGS
+    assert result.cause == mailconn.Cause.CONNECT_REFUSED
+    assert result.language == language
+    assert result.hint_id == "IMAP_SETTINGS.CONNECT_REFUSED"
+    assert f"{words} {port}" in result.hint
+    assert message in result.message
+    assert result.provider == ""
+
+
+def test_provider_is_exposed():
+    port = closed_port()
+    result = mailconn.verify(**base_config(
+        imap_host="imap.gmail.com", imap_address="127.0.0.1",
+        imap_port=port, language="en", stage_timeout_ms=5000))
+    assert result.provider == "gmail"
+    assert result.hint_id.startswith("IMAP_SETTINGS.")
+
+
+def test_language_default_comes_from_the_environment():
+    port = closed_port()
+    code = ("import mailconn, sys\n"
+            f"r = mailconn.verify(email='ann@example.com', password='pw-1',"
+            f" imap_host='localhost', imap_address='127.0.0.1',"
+            f" imap_port={port}, smtp_host='smtp.example.com',"
+            f" bcc='c@example.com')\n"
+            "print(r.language, r.hint_id)\n")
+    env = dict(os.environ, LANG="nb_NO.UTF-8")
+    env.pop("LC_ALL", None)
+    env.pop("LC_MESSAGES", None)
+    proc = subprocess.run([sys.executable, "-c", code], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["nb", "IMAP_SETTINGS.CONNECT_REFUSED"]
+
+
+def test_malformed_language_is_a_config_error():
+    with pytest.raises(mailconn.InvalidConfigError) as info:
+        mailconn.Session(**base_config(language="nb NO"))
+    assert info.value.option == "language"

@@ -190,6 +190,26 @@ def test_wrong_password(env):
     assert_no_secret(result, cfg["email"], password)
 
 
+@pytest.mark.parametrize("language, hint, message", [
+    ("nb", "påloggingsopplysningene er feil",
+     "serveren sier at påloggingsopplysningene er feil"),
+    ("en", "login details are wrong",
+     "the server says the credentials are wrong"),
+])
+def test_wrong_password_in_a_language(env, language, hint, message):
+    password = "Wrong-Password-In-" + language
+    cfg = config(env, password=password, language=language)
+    result = mailconn.verify(**cfg)
+    assert result.error == mailconn.Error.UNAUTHORIZED
+    assert result.language == language
+    assert result.hint_id == "UNAUTHORIZED.NONE"
+    assert result.provider == ""
+    assert hint in result.hint
+    assert "certificate" not in result.hint and "sertifikat" not in result.hint
+    assert result.message == message
+    assert_no_secret(result, cfg["email"], password)
+
+
 def test_wrong_password_async(env):
     password = "Another-Wrong-One-91c2"
     cfg = config(env, password=password)

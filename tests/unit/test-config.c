@@ -9,6 +9,7 @@
 #include "check.h"
 #include "mailconn.h"
 #include "private.h"
+#include "resolve.h"
 
 static mailconn_config *cfg;
 
@@ -54,6 +55,60 @@ test_strings(void)
 	/* Clearing an optional value. */
 	CHECK_INT(set(MAILCONN_OPT_SUBJECT, NULL), MAILCONN_OK);
 	CHECK_INT(set(MAILCONN_OPT_SUBJECT, ""), MAILCONN_OK);
+}
+
+/* The address options take a list, as curl's --resolve does, so that
+ * several addresses can be tried without DNS; the resolver hands them to
+ * the connection in the order given. */
+static void
+test_address_lists(void)
+{
+	static const char *const good[] = {
+		"192.0.2.1", "[2001:db8::1]", "[::1],127.0.0.1",
+		"127.0.0.1,::1,192.0.2.7", "2001:db8::1,[2001:db8::2]",
+	};
+	static const char *const bad[] = {
+		"imap.example.com", "192.0.2.1,", ",192.0.2.1", "192.0.2.1,,::1",
+		"[192.0.2.1]", "[::1", "::1]", "192.0.2.1 ,::1", "192.0.2.1;::1",
+		"127.0.0.1,imap.example.com", "[]",
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		CHECK_INT(set(MAILCONN_OPT_SMTP_ADDRESS, good[i]), MAILCONN_OK);
+		if (mailconn_config_error(cfg)[0])
+			fprintf(stderr, "  refused: %s\n", good[i]);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		CHECK_INT(set(MAILCONN_OPT_SMTP_ADDRESS, bad[i]), MAILCONN_E_INVALID_CONFIG);
+		CHECK_CONTAINS(mailconn_config_error(cfg), "smtp_address");
+	}
+	/* As many addresses as a connection keeps, and not one more. */
+	char list[1024] = "";
+	for (int i = 0; i < MAILCONN__MAX_NUMERIC_ADDRESSES; i++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s192.0.2.%d",
+		         i ? "," : "", i + 1);
+	CHECK_INT(set(MAILCONN_OPT_SMTP_ADDRESS, list), MAILCONN_OK);
+	strcat(list, ",192.0.2.99");
+	CHECK_INT(set(MAILCONN_OPT_SMTP_ADDRESS, list), MAILCONN_E_INVALID_CONFIG);
+
+	/* Resolving a list needs no thread and keeps the order. */
+	struct mailconn__resolver *r = mailconn__resolve_start("[::1],127.0.0.1,192.0.2.5", 993);
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	CHECK_INT(mailconn__resolve_fd(r), -1);
+	struct addrinfo *res = NULL;
+	int gai = 0;
+	CHECK_INT(mailconn__resolve_poll(r, &res, &gai), 1);
+	int families[4] = { 0 }, n = 0;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+		if (n < 4)
+			families[n++] = ai->ai_family;
+	CHECK_INT(n, 3);
+	CHECK_INT(families[0], AF_INET6);
+	CHECK_INT(families[1], AF_INET);
+	CHECK_INT(families[2], AF_INET);
+	mailconn__addresses_free(res);
+	mailconn__resolve_cancel(r);
 }
 
 static void
@@ -242,6 +297,7 @@ main(void)
 {
 	cfg = mailconn_config_new();
 	test_strings();
+	test_address_lists();
 	test_hosts();
 	test_integers();
 	test_defaults();

@@ -244,6 +244,7 @@ struct observed {
 	mailconn_session *session;
 	int wrong_session;
 	int cancel_at_stage;         /* cancel from the progress callback */
+	size_t longest_line;
 };
 
 static void
@@ -285,11 +286,12 @@ on_line(mailconn_session *s, void *ud, mailconn_stage stage,
 {
 	struct observed *o = ud;
 	(void)protocol;
-	(void)line;
 	if (s != o->session)
 		o->wrong_session = 1;
 	if (dir == MAILCONN_DIR_RECEIVED)
 		append(o, 'L', (int)stage, "");
+	if (strlen(line) > o->longest_line)
+		o->longest_line = strlen(line);
 	(void)mailconn_session_timeout_ms(s);
 	(void)mailconn_session_stage_ms(s, stage);
 }
@@ -592,6 +594,51 @@ test_cancel_before_start(void)
 	mailconn_config_free(c);
 }
 
+static int
+ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+	return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/* Every text a session hands out holds to MAILCONN_TEXT_MAX, at the
+ * bound and past it, whatever the server sends. */
+static void
+test_text_bounds(void)
+{
+	static char huge[6000], at_bound[MAILCONN_TEXT_MAX + 1];
+	memset(huge, 'x', sizeof huge - 1);
+	memcpy(huge, "* NO [ALERT] ", 13);
+	/* Exactly what fits with no cut: the bound less the "..." room. */
+	memset(at_bound, 'y', MAILCONN_TEXT_MAX - 3);
+	const char *replies[] = { huge, at_bound };
+	for (int i = 0; i < 2; i++) {
+		struct scripts sc = { 0 };
+		sc.imap = (struct script){ .n = 3, .ev = {
+			STAGE_AT(0, MAILCONN_STAGE_IMAP_CONNECT, replies[i]),
+			STAGE_AT(10, MAILCONN_STAGE_IMAP_LOGIN, NULL),
+			{ .at = 20, .kind = EV_FAIL, .outcome = MAILCONN_IMAP_AUTH,
+			  .cause = MAILCONN_CAUSE_AUTH_TEMPORARY, .reply = replies[i],
+			  .step = MAILCONN__STEP_LOGIN } } };
+		mailconn_config *c = base_config();
+		struct observed o = { 0 };
+		mailconn_session *s = run(c, &sc, &o);
+		const char *reply = mailconn_session_server_reply(s);
+		CHECK(strlen(reply) <= MAILCONN_TEXT_MAX);
+		CHECK(o.longest_line <= MAILCONN_TEXT_MAX);
+		CHECK(strlen(mailconn_session_hint(s)) <= MAILCONN_TEXT_MAX);
+		if (i == 0) {
+			CHECK(ends_with(reply, "..."));
+			CHECK_INT(strlen(reply), MAILCONN_TEXT_MAX);
+		} else {
+			CHECK_STR(reply, at_bound);
+			CHECK_INT(o.longest_line, MAILCONN_TEXT_MAX - 3);
+		}
+		mailconn_session_free(s);
+		mailconn_config_free(c);
+	}
+}
+
 int
 main(void)
 {
@@ -605,5 +652,6 @@ main(void)
 	test_overlap_reclassifies_imap_login();
 	test_cancel_from_callback();
 	test_cancel_before_start();
+	test_text_bounds();
 	return check_finish();
 }
