@@ -513,8 +513,10 @@ mailconn__conn_wake_at(const struct mailconn__conn *c, int64_t now)
 {
 	if (c->yielded)
 		return now;
+	/* The dial is gone a moment before the state moves on, while the
+	 * "connected" note goes out: a caller may ask from that callback. */
 	if (c->state == ST_DIAL)
-		return mailconn__dial_wake_at(c->dial, now);
+		return c->dial ? mailconn__dial_wake_at(c->dial, now) : now;
 	if (c->state == ST_RUN && c->tls && mailconn__tls_pending(c->tls) > 0)
 		return now;
 	return -1;

@@ -449,9 +449,11 @@ decide(struct mailconn_session *s, int64_t now)
 		start_track(smtp, now);
 		break;
 	case TRACK_HELD:
+		/* The stage starts before the engine is released: the release
+		 * already sends (and reports) the first command of stage 5. */
 		smtp->state = TRACK_RUNNING;
-		link_ops(s)->release(smtp->link);
 		begin_stage(smtp, MAILCONN_STAGE_TEST_SEND, now);
+		link_ops(s)->release(smtp->link);
 		break;
 	case TRACK_FAILED:
 		finish(s, smtp);

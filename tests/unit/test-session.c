@@ -175,6 +175,10 @@ fake_release(void *link)
 	struct fake_link *l = link;
 	l->released = 1;
 	l->stage = MAILCONN_STAGE_TEST_SEND;
+	/* Like the SMTP engine, the release sends (and reports) MAIL FROM. */
+	if (l->p.engine.on_line)
+		l->p.engine.on_line(l->p.engine.line_userdata, MAILCONN_DIR_SENT,
+		                    "MAIL FROM:<ann@example.com>", 27);
 	/* Released events count from now on. */
 	l->opened_at = fake_now - (l->next < l->script->n
 	                           ? l->script->ev[l->next - 1].at : 0);
@@ -288,8 +292,7 @@ on_line(mailconn_session *s, void *ud, mailconn_stage stage,
 	(void)protocol;
 	if (s != o->session)
 		o->wrong_session = 1;
-	if (dir == MAILCONN_DIR_RECEIVED)
-		append(o, 'L', (int)stage, "");
+	append(o, dir == MAILCONN_DIR_RECEIVED ? 'L' : 'T', (int)stage, "");
 	if (strlen(line) > o->longest_line)
 		o->longest_line = strlen(line);
 	(void)mailconn_session_timeout_ms(s);
@@ -471,9 +474,15 @@ test_overlap_hold(void)
 	CHECK_INT(mailconn_session_stage_ms(s, MAILCONN_STAGE_SMTP_LOGIN), 200);
 	CHECK_INT(mailconn_session_stage_ms(s, MAILCONN_STAGE_IMAP_LOGIN), 25000);
 	CHECK_INT(mailconn_session_stage_ms(s, MAILCONN_STAGE_TEST_SEND), 50);
-	/* The send starts only once IMAP has passed. */
+	/* The send starts only once IMAP has passed, and each stage starts
+	 * and ends once, its first command after its start. */
 	const char *p5 = strstr(o.log, "P5+"), *p2 = strstr(o.log, "P2=0");
 	CHECK(p5 && p2 && p2 < p5);
+	CHECK(p5 && !strstr(p5 + 1, "P5+"));
+	const char *p4 = strstr(o.log, "P4=0");
+	CHECK(p4 && !strstr(p4 + 1, "P4=0"));
+	const char *t5 = strstr(o.log, "T5");
+	CHECK(t5 && p5 && p5 < t5);
 	mailconn_session_free(s);
 	mailconn_config_free(c);
 }
