@@ -480,6 +480,13 @@ MAILCONN_API const char *mailconn_option_name(mailconn_option option);
  * "" after a success. */
 MAILCONN_API const char *mailconn_config_error(const mailconn_config *cfg);
 
+/** @return the option that the last failed setter call on `cfg` was about,
+ * for a settings dialog to point at the field: the option given, for
+ * MAILCONN_E_INVALID_CONFIG and MAILCONN_E_OPTION_TYPE; 0 after a success,
+ * for an unknown option id, when out of memory, and for a NULL `cfg`. */
+MAILCONN_API mailconn_option
+mailconn_config_error_option(const mailconn_config *cfg);
+
 /** Register a progress callback (NULL to remove). Sessions created later
  * call it; `userdata` is passed through untouched. To tell sessions apart,
  * prefer mailconn_session_set_progress(). */
@@ -505,6 +512,18 @@ MAILCONN_API void mailconn_config_set_transcript(mailconn_config *cfg,
 MAILCONN_API mailconn_error mailconn_config_check(const mailconn_config *cfg,
                                                   char *reason,
                                                   size_t reason_size);
+
+/**
+ * mailconn_config_check(), also telling which option the reason names:
+ * `*option` (when `option` is not NULL) is the missing or invalid option,
+ * e.g. MAILCONN_OPT_BCC when it was never set, MAILCONN_OPT_PASSWORD when
+ * neither a password nor a token was, MAILCONN_OPT_CA_FILE when that file
+ * holds no certificate; 0 on success and when no single option is at
+ * fault (the test message cannot be built, out of memory).
+ */
+MAILCONN_API mailconn_error
+mailconn_config_check_option(const mailconn_config *cfg, char *reason,
+                             size_t reason_size, mailconn_option *option);
 
 /* ---- Session ---------------------------------------------------------- */
 

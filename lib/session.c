@@ -510,16 +510,19 @@ cancel_check(struct mailconn_session *s)
 /* ---- public API ------------------------------------------------------- */
 
 MAILCONN_API mailconn_error
-mailconn_config_check(const mailconn_config *cfg, char *reason,
-                      size_t reason_size)
+mailconn_config_check_option(const mailconn_config *cfg, char *reason,
+                             size_t reason_size, mailconn_option *option)
 {
 	char why[256];
+	mailconn_option bad = 0;
 	if (reason && reason_size)
 		reason[0] = '\0';
+	if (option)
+		*option = 0;
 	if (!cfg)
 		return MAILCONN_E_INVALID_ARGUMENT;
 	struct mailconn__plan plan = { 0 };
-	mailconn_error rc = mailconn__plan_build(cfg, &plan, why, sizeof why);
+	mailconn_error rc = mailconn__plan_build(cfg, &plan, why, sizeof why, &bad);
 	if (rc == MAILCONN_OK) {
 		struct mailconn__buf message, message_id;
 		mailconn__buf_init(&message, 256 * 1024);
@@ -535,7 +538,16 @@ mailconn_config_check(const mailconn_config *cfg, char *reason,
 	}
 	if (reason && reason_size)
 		snprintf(reason, reason_size, "%s", why);
+	if (option)
+		*option = bad;
 	return rc;
+}
+
+MAILCONN_API mailconn_error
+mailconn_config_check(const mailconn_config *cfg, char *reason,
+                      size_t reason_size)
+{
+	return mailconn_config_check_option(cfg, reason, reason_size, NULL);
 }
 
 mailconn_error
@@ -578,7 +590,8 @@ mailconn__session_new_with(const mailconn_config *cfg,
 	s->config_transcript_userdata = cfg->transcript_userdata;
 
 	char why[256];
-	mailconn_error rc = mailconn__plan_build(cfg, &s->plan, why, sizeof why);
+	mailconn_option bad;
+	mailconn_error rc = mailconn__plan_build(cfg, &s->plan, why, sizeof why, &bad);
 	if (rc != MAILCONN_OK) {
 		mailconn_session_free(s);
 		return rc;

@@ -32,7 +32,8 @@ struct mailconn__tls {
 /* Trust: the system store plus an optional CA file and directory. */
 static int
 load_credentials(gnutls_certificate_credentials_t *out, const char *ca_file,
-                 const char *ca_path, char *detail, size_t detail_size)
+                 const char *ca_path, char *detail, size_t detail_size,
+                 int *which)
 {
 	gnutls_certificate_credentials_t c;
 	int rc = gnutls_certificate_allocate_credentials(&c);
@@ -49,6 +50,7 @@ load_credentials(gnutls_certificate_credentials_t *out, const char *ca_file,
 			snprintf(detail, detail_size, "CA file %s holds no usable "
 			         "certificate (%s)", ca_file,
 			         rc < 0 ? gnutls_strerror(rc) : "empty");
+			*which = 1;
 			gnutls_certificate_free_credentials(c);
 			return -1;
 		}
@@ -59,6 +61,7 @@ load_credentials(gnutls_certificate_credentials_t *out, const char *ca_file,
 		if (rc < 0) {
 			snprintf(detail, detail_size, "CA directory %s: %s", ca_path,
 			         gnutls_strerror(rc));
+			*which = 2;
 			gnutls_certificate_free_credentials(c);
 			return -1;
 		}
@@ -75,15 +78,16 @@ struct mailconn__trust {
 
 struct mailconn__trust *
 mailconn__trust_new(const char *ca_file, const char *ca_path, char *detail,
-                    size_t detail_size)
+                    size_t detail_size, int *which)
 {
+	*which = 0;
 	struct mailconn__trust *t = calloc(1, sizeof *t);
 	if (!t) {
 		snprintf(detail, detail_size, "out of memory");
 		return NULL;
 	}
 	if (load_credentials(&t->creds, ca_file, ca_path, detail,
-	                     detail_size) != 0) {
+	                     detail_size, which) != 0) {
 		free(t);
 		return NULL;
 	}

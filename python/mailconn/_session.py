@@ -232,12 +232,8 @@ def _int_value(opt, name, value):
     return int(value)
 
 
-def _missing_option_name(lib, message):
-    first = message.split(" ", 1)[0] if message else ""
-    if first and lib.mailconn_option_from_name(first.encode("ascii",
-                                                            "replace")) >= 0:
-        return first
-    return None
+def _option_name(lib, opt):
+    return _library.text(lib.mailconn_option_name(opt)) if opt else None
 
 
 class Session:
@@ -278,11 +274,13 @@ class Session:
             rc = lib.mailconn_session_new(cfg, ctypes.byref(out))
             if rc != Error.OK:
                 reason = ctypes.create_string_buffer(256)
-                lib.mailconn_config_check(cfg, reason, len(reason))
+                bad = _library._enum(0)
+                lib.mailconn_config_check_option(cfg, reason, len(reason),
+                                                 ctypes.byref(bad))
                 message = _library.text(reason.value)
                 raise error_for_code(
                     rc, message or f"mailconn_session_new: {Error(rc).name}",
-                    option=_missing_option_name(lib, message))
+                    option=_option_name(lib, bad.value))
             self._ptr = out
         finally:
             # The session holds its own copy; free the config (and wipe its

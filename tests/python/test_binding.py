@@ -196,6 +196,9 @@ def _ctype_for(c_type):
         return fixed[c_type]
     if c_type in enum_tags:
         return ctypes.c_int
+    # An out-parameter of enum type (mailconn_config_check_option).
+    if c_type.endswith("*") and c_type[:-1] in enum_tags:
+        return ctypes.POINTER(ctypes.c_int)
     raise AssertionError(f"no ctypes mapping for C type {c_type!r}")
 
 
@@ -416,6 +419,17 @@ def test_missing_password():
     with pytest.raises(mailconn.MissingOptionError) as info:
         mailconn.verify(**base_config(password=_DROP))
     assert "password" in str(info.value)
+    assert info.value.option == "password"
+
+
+def test_unusable_ca_file_is_named_by_id(tmp_path):
+    # The reason starts "CA file ...": only the library's option id, not
+    # the sentence, can tell the dialog which field to point at.
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not a certificate\n")
+    with pytest.raises(mailconn.InvalidConfigError) as info:
+        mailconn.verify(**base_config(ca_file=str(ca)))
+    assert info.value.option == "ca_file"
 
 
 def test_bad_callbacks_are_caller_errors():
