@@ -40,11 +40,15 @@ usage(FILE *out)
 	      "    --imap-host HOST [--imap-port N] [--imap-security auto|tls|starttls|plain]\n"
 	      "    --smtp-host HOST [--smtp-port N] [--smtp-security auto|tls|starttls|plain]\n"
 	      "    --bcc ADDR [--subject TEXT] [--ca-file PEM] [--allow-untrusted-cert]\n"
+	      "    [--imap-cert-sha256 FINGERPRINT] [--smtp-cert-sha256 FINGERPRINT]\n"
 	      "    [--timeout SECONDS] [--password-env VAR | --password-file FILE |\n"
 	      "     --oauth2-token-env VAR] [--resolve HOST:PORT:ADDR[,ADDR]...]... [--overlap]\n"
 	      "    [--lang en|nb] [--json] [--verbose]\n"
 	      "--lang chooses the language of the hint and message (default: from\n"
-	      "LC_ALL, LC_MESSAGES or LANG; English otherwise).\n", out);
+	      "LC_ALL, LC_MESSAGES or LANG; English otherwise).\n"
+	      "--imap-cert-sha256 and --smtp-cert-sha256 accept exactly the certificate\n"
+	      "with that SHA-256 fingerprint (as a failed check shows it), even if\n"
+	      "untrusted, and refuse any other.\n", out);
 }
 
 static int
@@ -427,7 +431,8 @@ enum {
 	OPT_IMAP_PORT, OPT_IMAP_SECURITY, OPT_SMTP_HOST, OPT_SMTP_PORT,
 	OPT_SMTP_SECURITY, OPT_BCC, OPT_SUBJECT, OPT_CA_FILE, OPT_ALLOW_UNTRUSTED,
 	OPT_TIMEOUT, OPT_PASSWORD_ENV, OPT_PASSWORD_FILE, OPT_TOKEN_ENV,
-	OPT_RESOLVE, OPT_OVERLAP, OPT_JSON, OPT_VERBOSE, OPT_HELP, OPT_LANG
+	OPT_RESOLVE, OPT_OVERLAP, OPT_JSON, OPT_VERBOSE, OPT_HELP, OPT_LANG,
+	OPT_IMAP_CERT_SHA256, OPT_SMTP_CERT_SHA256
 };
 
 static const struct option long_options[] = {
@@ -444,6 +449,8 @@ static const struct option long_options[] = {
 	{ "subject", required_argument, NULL, OPT_SUBJECT },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 	{ "allow-untrusted-cert", no_argument, NULL, OPT_ALLOW_UNTRUSTED },
+	{ "imap-cert-sha256", required_argument, NULL, OPT_IMAP_CERT_SHA256 },
+	{ "smtp-cert-sha256", required_argument, NULL, OPT_SMTP_CERT_SHA256 },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "password-env", required_argument, NULL, OPT_PASSWORD_ENV },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
@@ -558,6 +565,14 @@ run(int argc, char **argv, mailconn_config *cfg)
 			break;
 		case OPT_ALLOW_UNTRUSTED:
 			rc = set_int(cfg, MAILCONN_OPT_ALLOW_UNTRUSTED_CERT, 1, flag);
+			break;
+		case OPT_IMAP_CERT_SHA256:
+			rc = set_str(cfg, MAILCONN_OPT_IMAP_CERT_SHA256, optarg,
+			             "--imap-cert-sha256");
+			break;
+		case OPT_SMTP_CERT_SHA256:
+			rc = set_str(cfg, MAILCONN_OPT_SMTP_CERT_SHA256, optarg,
+			             "--smtp-cert-sha256");
 			break;
 		case OPT_TIMEOUT:
 			n = strtol(optarg, &end, 10);

@@ -182,6 +182,9 @@ typedef enum mailconn_cause {
 	MAILCONN_CAUSE_CERT_INSECURE_ALGORITHM = 44,
 	MAILCONN_CAUSE_CERT_MALFORMED = 45,
 	MAILCONN_CAUSE_CERT_PURPOSE = 46,
+	/** The certificate is not the one pinned with
+	 * MAILCONN_OPT_IMAP_CERT_SHA256 or MAILCONN_OPT_SMTP_CERT_SHA256. */
+	MAILCONN_CAUSE_CERT_PIN_MISMATCH = 47,
 	/* Protocol 50-69 */
 	MAILCONN_CAUSE_PROTOCOL_ERROR = 50,
 	/** The port answered with another protocol (SMTP on IMAP or reverse). */
@@ -313,6 +316,17 @@ typedef enum mailconn_option {
 	 * read with getenv() when the session is made (the process's locale
 	 * is never queried or changed); English when none is set. */
 	MAILCONN_OPT_LANGUAGE = 17,
+	/** Accept the IMAP server's certificate only if its SHA-256
+	 * fingerprint is this one: 64 hex digits, any case, either plain or
+	 * in pairs separated by colons as MAILCONN_FACT_CERT_SHA256 reports it.
+	 * A matching certificate is accepted even when it is untrusted,
+	 * expired or for another name (the TLS version floor and STARTTLS
+	 * stay enforced); any other certificate fails with
+	 * MAILCONN_UNTRUSTED_CERT, cause MAILCONN_CAUSE_CERT_PIN_MISMATCH, even
+	 * with MAILCONN_OPT_ALLOW_UNTRUSTED_CERT. Needs TLS or STARTTLS. */
+	MAILCONN_OPT_IMAP_CERT_SHA256 = 19,
+	/** The same pin for the SMTP server's certificate. */
+	MAILCONN_OPT_SMTP_CERT_SHA256 = 20,
 
 	/** IMAP port, 1-65535 (default from the security: 993 or 143). */
 	MAILCONN_OPT_IMAP_PORT = 100,

@@ -33,6 +33,7 @@ enum value_kind {
 	KIND_DIR,
 	KIND_MULTILINE, /* body: newlines allowed */
 	KIND_LANGUAGE,  /* a language tag or locale name */
+	KIND_SHA256,    /* a certificate fingerprint */
 	KIND_PORT,
 	KIND_SECURITY,
 	KIND_FLAG,
@@ -290,6 +291,41 @@ mailconn__host_to_ascii(const char *host, char *out, char *why)
 	return ok ? 0 : -1;
 }
 
+static int
+hex_digit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Colons are either all absent or between every pair, so that a
+ * fingerprint cut or pasted one digit off is an error rather than a
+ * different pin. */
+int
+mailconn__parse_sha256(const char *text, unsigned char out[32])
+{
+	size_t len = strlen(text);
+	int colons = len == 32 * 3 - 1;
+	if (!colons && len != 64)
+		return -1;
+	const char *p = text;
+	for (int i = 0; i < 32; i++) {
+		int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+		p += 2;
+		if (colons && i < 31 && *p++ != ':')
+			return -1;
+	}
+	return 0;
+}
+
 /* The resolver reads the same list (resolve.h); it is checked here so a
  * typo is a caller error, never a connection failure. An IPv6 address
  * may be bracketed, an IPv4 one may not. */
@@ -431,6 +467,14 @@ mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
 			return config_fail(cfg, d->id, "%s must be a language tag such as "
 			                   "\"en\" or \"nb\"", d->name);
 		break;
+	case KIND_SHA256: {
+		unsigned char md[32];
+		if (mailconn__parse_sha256(value, md) != 0)
+			return config_fail(cfg, d->id, "%s must be a SHA-256 fingerprint: "
+			                   "64 hex digits, optionally in pairs "
+			                   "separated by colons", d->name);
+		break;
+	}
 	case KIND_TEXT:
 	case KIND_SECRET:
 		for (size_t i = 0; i < len; i++)

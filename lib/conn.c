@@ -280,6 +280,36 @@ handshake_failed(struct mailconn__conn *c)
 }
 
 static void
+format_sha256(const unsigned char md[32], char out[96])
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(out + i * 3, 4, i < 31 ? "%02X:" : "%02X", md[i]);
+}
+
+/* The user accepted one certificate: any other fails, even when it would
+ * verify, since a changed certificate is exactly what a pin is for. */
+static int
+pin_matches(struct mailconn__conn *c)
+{
+	unsigned char md[32];
+	char pinned[96], seen[96];
+	format_sha256(c->p.pin_sha256, pinned);
+	if (mailconn__tls_cert_sha256(c->tls, md) != 0) {
+		fail(c, MAILCONN_UNTRUSTED_CERT, MAILCONN_CAUSE_CERT_PIN_MISMATCH,
+		     "the server sent no certificate; the pinned SHA-256 is %s",
+		     pinned);
+		return 0;
+	}
+	if (memcmp(md, c->p.pin_sha256, sizeof md) != 0) {
+		format_sha256(md, seen);
+		fail(c, MAILCONN_UNTRUSTED_CERT, MAILCONN_CAUSE_CERT_PIN_MISMATCH,
+		     "certificate SHA-256 is %s, not the pinned %s", seen, pinned);
+		return 0;
+	}
+	return 1;
+}
+
+static void
 step_handshake(struct mailconn__conn *c)
 {
 	int rc = mailconn__tls_handshake(c->tls);
@@ -303,8 +333,15 @@ step_handshake(struct mailconn__conn *c)
 
 	mailconn_cause cause;
 	char detail[sizeof c->failure.detail - 64];
-	if (mailconn__tls_verify(c->tls, c->p.ascii_host, &cause, detail,
-	                         sizeof detail) != 0) {
+	int verified = mailconn__tls_verify(c->tls, c->p.ascii_host, &cause,
+	                                    detail, sizeof detail) == 0;
+	if (c->p.pin_sha256) {
+		if (!pin_matches(c))
+			return;
+		if (!verified)
+			info(c, "certificate accepted by its pinned SHA-256 "
+			     "fingerprint although %s", detail);
+	} else if (!verified) {
 		if (!c->p.allow_untrusted) {
 			fail(c, MAILCONN_UNTRUSTED_CERT, cause, "%s", detail);
 			return;

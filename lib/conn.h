@@ -34,6 +34,9 @@ struct mailconn__conn_params {
 	mailconn_security security;  /* TLS, STARTTLS or PLAIN (never AUTO) */
 	const struct mailconn__trust *trust;
 	int allow_untrusted;
+	/* Accept exactly the certificate with this SHA-256 fingerprint (32
+	 * bytes), whatever its chain, dates and names; NULL: verify it. */
+	const unsigned char *pin_sha256;
 	int epoll_fd;
 	mailconn__info_fn on_info;
 	void *info_userdata;

@@ -60,6 +60,19 @@ resolve_server(const struct mailconn_config *cfg, mailconn_protocol protocol,
 		: imap ? mailconn__config_str(cfg, MAILCONN_OPT_PASSWORD)
 		       : first_set(cfg, MAILCONN_OPT_SMTP_PASSWORD,
 		                   MAILCONN_OPT_PASSWORD, 0);
+	mailconn_option pin = imap ? MAILCONN_OPT_IMAP_CERT_SHA256
+	                           : MAILCONN_OPT_SMTP_CERT_SHA256;
+	const char *pin_text = mailconn__config_str(cfg, pin);
+	if (pin_text) {
+		/* A pin without TLS would silently protect nothing. */
+		if (sp->security == MAILCONN_SECURITY_PLAIN) {
+			snprintf(why, why_size, "%s needs TLS or STARTTLS, not plain",
+			         mailconn_option_name(pin));
+			*bad = pin;
+			return MAILCONN_E_INVALID_CONFIG;
+		}
+		sp->pinned = mailconn__parse_sha256(pin_text, sp->pin_sha256) == 0;
+	}
 	if (copy_str(&sp->address, mailconn__config_str(cfg, imap
 	                 ? MAILCONN_OPT_IMAP_ADDRESS : MAILCONN_OPT_SMTP_ADDRESS)) ||
 	    copy_str(&sp->username, user) || copy_str(&sp->password, password) ||

@@ -28,6 +28,8 @@ struct mailconn__server_plan {
 	char *username;
 	char *password;              /* secret; NULL when a token is used */
 	char *oauth2_token;          /* secret; NULL when a password is used */
+	int pinned;                  /* accept only the certificate in pin_sha256 */
+	unsigned char pin_sha256[32];
 };
 
 struct mailconn__plan {

@@ -51,6 +51,10 @@ struct mailconn__trust *mailconn__config_trust(const struct mailconn_config *cfg
  * (reason in `why`, size >= 128). */
 int mailconn__host_to_ascii(const char *host, char *out, char *why);
 
+/* A SHA-256 fingerprint as MAILCONN_FACT_CERT_SHA256 shows it (any case,
+ * colons optional) into 32 bytes. 0, or -1 when malformed. */
+int mailconn__parse_sha256(const char *text, unsigned char out[32]);
+
 /* Monotonic milliseconds. */
 int64_t mailconn__now_ms(void);
 

@@ -297,6 +297,7 @@ start_track(struct track *t, int64_t now)
 	p.security = sp->security;
 	p.trust = s->plan.trust;
 	p.allow_untrusted = s->plan.allow_untrusted;
+	p.pin_sha256 = sp->pinned ? sp->pin_sha256 : NULL;
 	p.epoll_fd = s->epoll_fd;
 	p.on_info = on_conn_info;
 	p.info_userdata = t;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -493,6 +494,19 @@ mailconn__tls_verify(struct mailconn__tls *t, const char *ascii_host,
 	}
 	gnutls_x509_crt_deinit(crt);
 	return result;
+}
+
+int
+mailconn__tls_cert_sha256(struct mailconn__tls *t, unsigned char out[32])
+{
+	unsigned int n = 0;
+	const gnutls_datum_t *list = gnutls_certificate_get_peers(t->session, &n);
+	if (!list || n == 0)
+		return -1;
+	/* The fingerprint is of the DER bytes the server sent, the same that
+	 * gnutls_x509_crt_get_fingerprint() hashes for the fact. */
+	return gnutls_hash_fast(GNUTLS_DIG_SHA256, list[0].data, list[0].size,
+	                        out) < 0 ? -1 : 0;
 }
 
 void

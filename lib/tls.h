@@ -73,6 +73,10 @@ int mailconn__tls_verify(struct mailconn__tls *t, const char *ascii_host,
                          mailconn_cause *cause, char *detail,
                          size_t detail_size);
 
+/* The SHA-256 fingerprint of the server's certificate. 0, or -1 when
+ * there is none to read. */
+int mailconn__tls_cert_sha256(struct mailconn__tls *t, unsigned char out[32]);
+
 /* Facts for the session record; each buffer gets "" when unknown. */
 void mailconn__tls_describe(struct mailconn__tls *t, char *version,
                             size_t version_size, char *cipher,

@@ -180,6 +180,11 @@ static const struct mailconn__hint_text hints[] = {
 	H(UNTRUSTED_CERT, CERT_PURPOSE,
 	  "The certificate is not meant for a TLS server: its administrator "
 	  "must install a server certificate."),
+	H(UNTRUSTED_CERT, CERT_PIN_MISMATCH,
+	  "The server presented a different certificate from the one you "
+	  "chose to accept. If the administrator has replaced it, confirm the "
+	  "new fingerprint with them before accepting it; otherwise someone "
+	  "may be intercepting the connection, so do not log in."),
 	HA(PROTOCOL_ERROR,
 	   "The server's reply did not follow the protocol: check that the "
 	   "host and port point to the right kind of mail server and that "

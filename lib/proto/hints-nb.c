@@ -193,6 +193,11 @@ static const struct mailconn__hint_text hints[] = {
 	H(UNTRUSTED_CERT, CERT_PURPOSE,
 	  "Sertifikatet er ikke laget for en TLS-server. Administratoren må "
 	  "installere et serversertifikat."),
+	H(UNTRUSTED_CERT, CERT_PIN_MISMATCH,
+	  "Serveren viste et annet sertifikat enn det du valgte å godta. Har "
+	  "administratoren byttet det ut, må du få bekreftet det nye "
+	  "fingeravtrykket av dem før du godtar det. Ellers kan noen avlytte "
+	  "forbindelsen, så ikke logg inn."),
 	HA(PROTOCOL_ERROR,
 	   "Svaret fra serveren fulgte ikke protokollen. Sjekk at server og "
 	   "port peker på riktig type e-postserver, og at "

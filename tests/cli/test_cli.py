@@ -246,6 +246,8 @@ def test_password_never_printed(servers):
     (["--no-such-option"], "--no-such-option"),
     (["--timeout", "0"], "--timeout"),
     (["--lang", "nb NO"], "--lang"),
+    (["--imap-cert-sha256", "AB:CD"], "--imap-cert-sha256"),
+    (["--smtp-cert-sha256", "g" * 64], "--smtp-cert-sha256"),
 ])
 def test_usage_errors(servers, args, names):
     proc = run(servers, *args)
@@ -277,6 +279,29 @@ def resolve_entry(env, which, addresses, host=None):
     port = env["MAILCONN_TEST_IMAP_TLS_PORT" if which == "imap"
                else "MAILCONN_TEST_SMTP_STARTTLS_PORT"]
     return f"{host or env['MAILCONN_TEST_HOSTNAME']}:{port}:{addresses}"
+
+
+@pytest.mark.parametrize("fault", ["selfsigned", "expired", "wronghost"])
+def test_pin_the_certificate_a_failed_check_reported(servers, fault):
+    # The user's path: a check fails on the certificate, shows its
+    # fingerprint, and the user accepts exactly that certificate.
+    to_fault = ["--resolve", resolve_entry(
+        servers, "imap", servers[f"MAILCONN_TEST_IMAP_{fault.upper()}_ADDR"])]
+    rc, doc = run_json(servers, *to_fault)
+    assert rc == 1 and doc["error"] == "UNTRUSTED_CERT", doc
+    seen = doc["stages"][0]["cert_sha256"]
+    assert seen, doc
+    rc, doc = run_json(servers, *to_fault, "--imap-cert-sha256",
+                       seen.lower().replace(":", ""))
+    assert rc == 0, doc
+    assert doc["stages"][0]["cert_sha256"] == seen
+    # The good listener's certificate is trusted, but not the one pinned.
+    rc, doc = run_json(servers, "--imap-cert-sha256", seen)
+    assert rc == 1, doc
+    assert (doc["error"], doc["cause"]) == ("UNTRUSTED_CERT",
+                                            "CERT_PIN_MISMATCH"), doc
+    assert seen in doc["detail"] and doc["stages"][0]["cert_sha256"] in \
+        doc["detail"], doc
 
 
 def test_resolve_entry_for_another_server_is_ignored(servers):

@@ -7,6 +7,7 @@ Every run also passes conftest.check_output_sane: exit status 0 or 1, one
 valid JSON object, no secret on stdout/stderr, no control character in any
 result string."""
 
+import hashlib
 import re
 import ssl
 import time
@@ -835,6 +836,69 @@ def test_allow_untrusted_relaxes_certificate(make_peer, pki, check, cert):
     smtp = good_smtp(make_peer, pki)
     res = check(imap.port, smtp.port, allow_untrusted=True)
     assert res.rc == 0, res
+
+
+def cert_sha256(pki, cert, colons=True, lower=False):
+    """The fingerprint of a fixture certificate, as the fact shows it."""
+    with open(pki.path(cert, "pem"), encoding="ascii") as f:
+        pem = f.read()
+    end = "-----END CERTIFICATE-----"
+    der = ssl.PEM_cert_to_DER_cert(pem[:pem.index(end) + len(end)] + "\n")
+    digest = hashlib.sha256(der).hexdigest()
+    digest = digest if lower else digest.upper()
+    if colons:
+        return ":".join(digest[i:i + 2] for i in range(0, 64, 2))
+    return digest
+
+
+@pytest.mark.parametrize("cert", ["selfsigned", "expired", "wronghost"])
+def test_pinned_certificate_accepted_despite_fault(make_peer, pki, check,
+                                                   cert):
+    # Both spellings of the fingerprint, each on one protocol.
+    imap = tls_peer(make_peer, pki, [("call", imap_serve())], cert=cert)
+    smtp = tls_peer(make_peer, pki, [("call", smtp_serve())], cert=cert)
+    res = check(imap.port, smtp.port, extra=[
+        "--imap-cert-sha256", cert_sha256(pki, cert),
+        "--smtp-cert-sha256", cert_sha256(pki, cert, colons=False,
+                                          lower=True)])
+    assert res.rc == 0, res
+    assert res.json["stages"][0]["cert_sha256"] == cert_sha256(pki, cert)
+    assert b"pinned SHA-256" in res.stderr, res
+
+
+@pytest.mark.parametrize("allow_untrusted", [False, True])
+def test_pin_mismatch_fails_even_for_a_trusted_certificate(
+        make_peer, pki, check, allow_untrusted):
+    # The peer's certificate verifies, but it is not the one pinned: a
+    # changed certificate must fail whatever else is allowed.
+    pinned = cert_sha256(pki, "selfsigned")
+    peer = good_imap(make_peer, pki)
+    res = check(peer.port, allow_untrusted=allow_untrusted,
+                extra=["--imap-cert-sha256", pinned])
+    assert_result(res, "UNTRUSTED_CERT", "CERT_PIN_MISMATCH", 1)
+    assert pinned in res.json["detail"], res
+    assert cert_sha256(pki, "good") in res.json["detail"], res
+    assert res.json["hint_id"] == "UNTRUSTED_CERT.CERT_PIN_MISMATCH", res
+    assert_no_secret(peer)
+    assert peer.received_tls == b"", peer.describe()
+
+
+def test_smtp_pin_mismatch_over_starttls(make_peer, pki, check):
+    imap = good_imap(make_peer, pki)
+    smtp = make_peer([("call", smtp_serve(starttls=True))],
+                     tls_context=pki.context("good"))
+    res = check(imap.port, smtp.port, smtp_security="starttls",
+                extra=["--smtp-cert-sha256", cert_sha256(pki, "expired")])
+    assert_result(res, "UNTRUSTED_CERT", "CERT_PIN_MISMATCH", 3)
+    assert_no_secret(smtp)
+
+
+def test_pin_does_not_lower_the_tls_floor(make_peer, pki, check):
+    peer = old_tls_peer(make_peer, pki, "TLSv1_1")
+    res = check(peer.port, extra=["--imap-cert-sha256",
+                                  cert_sha256(pki, "good")])
+    assert res.error == "IMAP_VALIDATION" and res.stage == 1, res
+    assert peer.tls_version is None, "the old handshake completed"
 
 
 def test_smtp_certificate_fault(make_peer, pki, check):

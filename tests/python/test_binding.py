@@ -422,6 +422,22 @@ def test_missing_password():
     assert info.value.option == "password"
 
 
+def test_certificate_pin_option():
+    fp = ":".join(["AB"] * 32)
+    with mailconn.Session(**base_config(imap_cert_sha256=fp,
+                                        smtp_cert_sha256=fp.replace(":", ""))):
+        pass
+    with pytest.raises(mailconn.InvalidConfigError) as info:
+        mailconn.Session(**base_config(smtp_cert_sha256=fp[:-1]))
+    assert info.value.option == "smtp_cert_sha256"
+    # A pin on a plaintext connection is refused when the session is made.
+    with pytest.raises(mailconn.InvalidConfigError) as info:
+        mailconn.Session(**base_config(imap_cert_sha256=fp,
+                                       imap_security="plain"))
+    assert info.value.option == "imap_cert_sha256"
+    assert mailconn.Cause.CERT_PIN_MISMATCH == 47
+
+
 def test_unusable_ca_file_is_named_by_id(tmp_path):
     # The reason starts "CA file ...": only the library's option id, not
     # the sentence, can tell the dialog which field to point at.

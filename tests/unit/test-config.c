@@ -366,6 +366,68 @@ test_error_option(void)
 	mailconn_config_free(c);
 }
 
+/* The pin accepts the fingerprint exactly as the fact shows it, or bare
+ * and in any case; anything a digit off is refused, not guessed at. */
+static void
+test_cert_pin(void)
+{
+	static const char colons[] =
+		"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+		"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89";
+	static const char bare[] =
+		"abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+	unsigned char a[32], b[32];
+	CHECK_INT(mailconn__parse_sha256(colons, a), 0);
+	CHECK_INT(mailconn__parse_sha256(bare, b), 0);
+	CHECK(memcmp(a, b, sizeof a) == 0);
+	CHECK_INT(a[0], 0xab);
+	CHECK_INT(a[31], 0x89);
+	CHECK_INT(mailconn__parse_sha256(bare + 1, a), -1);
+	CHECK_INT(mailconn__parse_sha256(colons + 1, a), -1);
+	char bad[sizeof colons];
+	memcpy(bad, colons, sizeof bad);
+	bad[2] = '-';
+	CHECK_INT(mailconn__parse_sha256(bad, a), -1);
+	memcpy(bad, colons, sizeof bad);
+	bad[3] = 'G';
+	CHECK_INT(mailconn__parse_sha256(bad, a), -1);
+	/* Colons in the wrong places, though the count is right. */
+	memcpy(bad, colons, sizeof bad);
+	bad[1] = ':';
+	bad[2] = 'B';
+	CHECK_INT(mailconn__parse_sha256(bad, a), -1);
+
+	mailconn_config *c = mailconn_config_new();
+	CHECK_INT(mailconn_config_set_string(c, MAILCONN_OPT_IMAP_CERT_SHA256,
+	                                     colons), MAILCONN_OK);
+	CHECK_INT(mailconn_config_set_string(c, MAILCONN_OPT_SMTP_CERT_SHA256,
+	                                     bare), MAILCONN_OK);
+	CHECK_INT(mailconn_config_set_string(c, MAILCONN_OPT_SMTP_CERT_SHA256,
+	                                     "sha256:abc"), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(mailconn_config_error_option(c), MAILCONN_OPT_SMTP_CERT_SHA256);
+	CHECK_CONTAINS(mailconn_config_error(c), "smtp_cert_sha256");
+	CHECK_INT(mailconn_option_from_name("imap_cert_sha256"),
+	          MAILCONN_OPT_IMAP_CERT_SHA256);
+
+	/* A pin on a plaintext connection would protect nothing. */
+	mailconn_config_set_string(c, MAILCONN_OPT_EMAIL, "ann@example.com");
+	mailconn_config_set_string(c, MAILCONN_OPT_IMAP_HOST, "imap.example.com");
+	mailconn_config_set_string(c, MAILCONN_OPT_SMTP_HOST, "smtp.example.com");
+	mailconn_config_set_string(c, MAILCONN_OPT_BCC, "bcc@example.com");
+	mailconn_config_set_string(c, MAILCONN_OPT_PASSWORD, "pw");
+	char why[128];
+	mailconn_option opt;
+	CHECK_INT(mailconn_config_check_option(c, why, sizeof why, &opt), MAILCONN_OK);
+	mailconn_config_set_int(c, MAILCONN_OPT_SMTP_SECURITY, MAILCONN_SECURITY_PLAIN);
+	CHECK_INT(mailconn_config_check_option(c, why, sizeof why, &opt),
+	          MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(opt, MAILCONN_OPT_SMTP_CERT_SHA256);
+	CHECK_CONTAINS(why, "smtp_cert_sha256");
+	mailconn_config_set_string(c, MAILCONN_OPT_SMTP_CERT_SHA256, NULL);
+	CHECK_INT(mailconn_config_check_option(c, why, sizeof why, &opt), MAILCONN_OK);
+	mailconn_config_free(c);
+}
+
 int
 main(void)
 {
@@ -378,6 +440,7 @@ main(void)
 	test_names();
 	test_option_slots();
 	test_error_option();
+	test_cert_pin();
 	mailconn_config_free(cfg);
 	return check_finish();
 }
