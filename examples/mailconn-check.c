@@ -324,6 +324,22 @@ json_capabilities(FILE *out, const char *caps, int smtp)
 	fputs("]", out);
 }
 
+/* This side's address of the connection that failed, shown with the hint
+ * because "the server accepts only certain IP addresses" is advice the
+ * user can act on only knowing where the check came from. "" when that
+ * connection never got that far, or on success. */
+static const char *
+failed_local_address(const mailconn_session *s)
+{
+	mailconn_protocol p = mailconn_session_protocol(s);
+	if (mailconn_session_outcome(s) == MAILCONN_OK || p == MAILCONN_PROTOCOL_NONE)
+		return "";
+	return mailconn_session_fact(s, p == MAILCONN_PROTOCOL_IMAP
+	                                ? MAILCONN_STAGE_IMAP_CONNECT
+	                                : MAILCONN_STAGE_SMTP_CONNECT,
+	                             MAILCONN_FACT_LOCAL_ADDRESS);
+}
+
 static void
 print_json(const mailconn_session *s)
 {
@@ -339,6 +355,7 @@ print_json(const mailconn_session *s)
 	json_field(stdout, "detail", mailconn_session_detail(s), 1);
 	json_field(stdout, "hint", mailconn_session_hint(s), 1);
 	json_field(stdout, "hint_id", mailconn_session_hint_id(s), 1);
+	json_field(stdout, "local_address", failed_local_address(s), 1);
 	json_field(stdout, "provider", mailconn_session_provider(s), 1);
 	json_field(stdout, "message", mailconn_session_message(s), 1);
 	json_field(stdout, "language", mailconn_session_language(s), 1);
@@ -352,6 +369,7 @@ print_json(const mailconn_session *s)
 		                              : passed == 0 ? "failed" : "not_run");
 		printf("\"ms\": %lld, ", (long long)mailconn_session_stage_ms(s, stage));
 		json_field(stdout, "address", mailconn_session_fact(s, stage, MAILCONN_FACT_ADDRESS), 1);
+		json_field(stdout, "local_address", mailconn_session_fact(s, stage, MAILCONN_FACT_LOCAL_ADDRESS), 1);
 		json_field(stdout, "tls_version", mailconn_session_fact(s, stage, MAILCONN_FACT_TLS_VERSION), 1);
 		json_field(stdout, "tls_cipher", mailconn_session_fact(s, stage, MAILCONN_FACT_TLS_CIPHER), 1);
 		json_field(stdout, "cert_sha256", mailconn_session_fact(s, stage, MAILCONN_FACT_CERT_SHA256), 1);
@@ -411,6 +429,13 @@ print_human(const mailconn_session *s)
 	if (mailconn_session_detail(s)[0])
 		printf("Detail: %s\n", mailconn_session_detail(s));
 	printf("Hint:   %s\n", mailconn_session_hint(s));
+	const char *local = failed_local_address(s);
+	if (local[0])
+		printf("From:   %s (this computer's side of the %s connection; "
+		       "behind NAT the server sees your network's public "
+		       "address)\n", local,
+		       mailconn_session_protocol(s) == MAILCONN_PROTOCOL_IMAP
+		       ? "IMAP" : "SMTP");
 }
 
 static void

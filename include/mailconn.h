@@ -392,6 +392,11 @@ typedef enum mailconn_fact {
 	MAILCONN_FACT_CERT_SUBJECT = 6,
 	/** Message-ID of the test mail (stage 5). */
 	MAILCONN_FACT_MESSAGE_ID = 7,
+	/** This side's address and port of the connection, e.g.
+	 * "192.0.2.7:50312", in the connect stage: what a server that accepts
+	 * only certain IP addresses must allow (behind NAT, the server sees
+	 * the router's public address instead). */
+	MAILCONN_FACT_LOCAL_ADDRESS = 8,
 	MAILCONN_FACT_MAX_ = 0x7fffffff
 } mailconn_fact;
 

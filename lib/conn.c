@@ -215,7 +215,13 @@ step_dial(struct mailconn__conn *c, int64_t now)
 	c->watched = MAILCONN_WAIT_WRITE;      /* as the dial registered it */
 	mailconn__dial_free(c->dial);
 	c->dial = NULL;
-	info(c, "connected to %s", c->address);
+	char local[INET6_ADDRSTRLEN + 8];
+	if (mailconn__local_address(c->fd, local, sizeof local) == 0) {
+		info(c, "connected to %s from %s", c->address, local);
+		tell(c, connect_stage(c), MAILCONN_FACT_LOCAL_ADDRESS, local);
+	} else {
+		info(c, "connected to %s", c->address);
+	}
 	tell(c, connect_stage(c), MAILCONN_FACT_ADDRESS, c->address);
 	if (c->p.security == MAILCONN_SECURITY_TLS) {
 		if (start_tls(c) == 0)

@@ -204,6 +204,7 @@ class Fact(_CEnum):
     AUTH_MECHANISM = 5
     CERT_SUBJECT = 6
     MESSAGE_ID = 7
+    LOCAL_ADDRESS = 8
 
 
 class Wait(enum.IntFlag):

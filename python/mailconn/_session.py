@@ -50,6 +50,8 @@ class StageResult:
     capabilities: typing.List[str]
     mechanism: typing.Optional[str]
     message_id: typing.Optional[str]
+    # This side of the connection (connect stages), for IP allow-lists.
+    local_address: typing.Optional[str] = None
 
     @property
     def passed(self):
@@ -391,7 +393,8 @@ class Session:
             cert_subject=fact(Fact.CERT_SUBJECT),
             capabilities=[c for c in caps.split(sep) if c],
             mechanism=fact(Fact.AUTH_MECHANISM),
-            message_id=fact(Fact.MESSAGE_ID))
+            message_id=fact(Fact.MESSAGE_ID),
+            local_address=fact(Fact.LOCAL_ADDRESS))
 
     def raise_callback_error(self):
         """Re-raise (once) the first exception a user callback raised."""

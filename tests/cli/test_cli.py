@@ -5,6 +5,7 @@ Dovecot and Postfix that tests/servers/mailservers.py starts."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -78,7 +79,8 @@ def validate(doc):
     """The documented shape, for success and failure alike."""
     assert set(doc) >= {"error", "stage", "stage_name", "cause",
                         "server_reply", "detail", "hint", "hint_id",
-                        "provider", "message", "language", "stages"}
+                        "provider", "message", "language", "stages",
+                        "local_address"}
     assert doc["language"] in ("en", "nb")
     assert doc["message"]
     assert doc["provider"] is None or doc["provider"].islower()
@@ -91,10 +93,11 @@ def validate(doc):
         assert st["status"] in ("passed", "failed", "not_run")
         assert isinstance(st["ms"], int)
         assert isinstance(st["capabilities"], list)
-        for key in ("address", "tls_version", "tls_cipher", "cert_sha256",
-                    "mechanism", "message_id"):
+        for key in ("address", "local_address", "tls_version", "tls_cipher",
+                    "cert_sha256", "mechanism", "message_id"):
             assert st[key] is None or isinstance(st[key], str)
     if doc["error"] is None:
+        assert doc["local_address"] is None
         assert doc["stage"] == 5
         assert all(st["status"] == "passed" for st in doc["stages"])
         assert doc["hint"] is None and doc["hint_id"] is None
@@ -124,6 +127,11 @@ def test_success_json(servers):
     assert doc["error"] is None
     imap, _, smtp, smtp_login, send = doc["stages"]
     assert imap["address"].startswith("127.0.0.1:")
+    # Every connection says where it came from; the other stages do not.
+    for st in (imap, smtp):
+        assert re.fullmatch(r"127\.0\.0\.1:\d+", st["local_address"]), st
+    assert imap["local_address"] != smtp["local_address"]
+    assert doc["stages"][1]["local_address"] is None
     assert imap["tls_version"].startswith("TLS1.")
     assert len(imap["cert_sha256"]) == 95
     assert "IMAP4rev1" in imap["capabilities"]
@@ -180,6 +188,10 @@ def test_failure_json(servers, case, override, password, error, stage, cause):
     assert doc["error"] == error, doc
     assert doc["stage"] == stage
     assert doc["cause"] == cause
+    # Beside the hint: this side of the failed connection, once there was one.
+    connect = doc["stages"][0 if stage <= 2 else 2]
+    assert doc["local_address"] == connect["local_address"], doc
+    assert (doc["local_address"] is None) == (cause == "CONNECT_REFUSED"), doc
     for st in doc["stages"][stage:]:
         assert st["status"] == "not_run"
 

@@ -15,7 +15,7 @@ import warnings
 
 import pytest
 
-from conftest import PASSWORD, secret_sent
+from conftest import PASSWORD, closed_port, secret_sent
 from peer import SMTP_EHLO, imap_serve, smtp_serve
 
 IMAP_HOST = "imap.example.com"
@@ -570,6 +570,37 @@ def test_imap_nul_bytes_in_reply(make_peer, pki, check):
     assert_result(res, "UNAUTHORIZED", "AUTH_REJECTED", 2)
     reply = res.json["server_reply"]
     assert "bad" in reply and "password given" in reply, reply
+
+
+def test_local_address_shown_with_the_hint(make_peer, pki, check):
+    # What the peer saw as the client's address is what the check reports
+    # as its own side, in the stage's facts and next to the hint.
+    replies = {"login": b"A1 NO [AUTHENTICATIONFAILED] no\r\n"}
+    peer = tls_peer(make_peer, pki, [("call", imap_serve(replies))])
+    res = check(peer.port)
+    assert_result(res, "UNAUTHORIZED", "AUTH_REJECTED", 2)
+    host, port = peer.client_address
+    want = f"{host}:{port}"
+    assert res.json["local_address"] == want, res
+    assert res.json["stages"][0]["local_address"] == want, res
+    assert res.json["stages"][2]["local_address"] is None, res
+    assert f"from {want}".encode() in res.stderr, res
+    peer = tls_peer(make_peer, pki, [("call", imap_serve(replies))])
+    human = check(peer.port, json_out=False, verbose=False)
+    host, port = peer.client_address
+    lines = human.stdout.decode().splitlines()
+    hint = [i for i, x in enumerate(lines) if x.startswith("Hint:")]
+    assert hint and lines[hint[0] + 1].startswith(
+        f"From:   {host}:{port} "), human
+    assert "IMAP" in lines[hint[0] + 1], human
+
+
+def test_no_local_address_when_nothing_connected(check):
+    res = check(closed_port())
+    assert res.cause == "CONNECT_REFUSED", res
+    assert res.json["local_address"] is None, res
+    human = check(closed_port(), json_out=False)
+    assert b"Hint:" in human.stdout and b"From:" not in human.stdout, human
 
 
 def test_imap_invalid_utf8_in_reply(make_peer, pki, check):
