@@ -163,6 +163,10 @@ typedef enum mailconn_cause {
 	MAILCONN_CAUSE_CONNECT_FAILED = 23,
 	MAILCONN_CAUSE_CONNECTION_CLOSED = 24,
 	MAILCONN_CAUSE_NETWORK_ERROR = 25,
+	/** Time ran out waiting for the reply to a command (the detail names
+	 * it), or, from a session that cannot tell, at any point after
+	 * connecting. The phases before have causes of their own:
+	 * CONNECT_TIMEOUT, TLS_HANDSHAKE_TIMEOUT, GREETING_TIMEOUT. */
 	MAILCONN_CAUSE_TIMEOUT = 26,
 	/* TLS 30-39 */
 	MAILCONN_CAUSE_TLS_HANDSHAKE = 30,
@@ -174,6 +178,9 @@ typedef enum mailconn_cause {
 	MAILCONN_CAUSE_STARTTLS_REFUSED = 34,
 	/** Bytes arrived after the STARTTLS reply, before the handshake. */
 	MAILCONN_CAUSE_STARTTLS_INJECTION = 35,
+	/** The server accepted the connection but did not finish the TLS
+	 * handshake (implicit TLS or after STARTTLS) in time. */
+	MAILCONN_CAUSE_TLS_HANDSHAKE_TIMEOUT = 36,
 	/* Certificate 40-49 */
 	MAILCONN_CAUSE_CERT_UNTRUSTED = 40,
 	MAILCONN_CAUSE_CERT_EXPIRED = 41,
@@ -198,6 +205,10 @@ typedef enum mailconn_cause {
 	/** PREAUTH greeting where a login over TLS was required. */
 	MAILCONN_CAUSE_UNEXPECTED_PREAUTH = 57,
 	MAILCONN_CAUSE_EHLO_REJECTED = 58,
+	/** The server accepted the connection (and TLS, if implicit) but its
+	 * greeting did not arrive in time: typical of a port that expects
+	 * TLS from the start when spoken to in plaintext. */
+	MAILCONN_CAUSE_GREETING_TIMEOUT = 59,
 	/* Authentication 70-89 */
 	MAILCONN_CAUSE_AUTH_REJECTED = 70,
 	MAILCONN_CAUSE_AUTH_TEMPORARY = 71,

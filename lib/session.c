@@ -247,17 +247,22 @@ check_deadlines(struct track *t, int64_t now)
 	int overall = now >= s->overall_deadline;
 	if (!overall && now < t->stage_deadline)
 		return;
-	char why[160];
-	snprintf(why, sizeof why, "%s timed out after %lld ms",
+	/* The phase is asked before the stages are synced: that moves no
+	 * bytes, but the answer must describe the moment time ran out. */
+	char why[400], what[200] = "";
+	mailconn_cause cause = MAILCONN_CAUSE_TIMEOUT;
+	if (t->link && link_ops(s)->waiting)
+		cause = link_ops(s)->waiting(t->link, what, sizeof what);
+	else if (t->link && !link_ops(s)->connected(t->link))
+		cause = MAILCONN_CAUSE_CONNECT_TIMEOUT;
+	snprintf(why, sizeof why, "%s timed out after %lld ms%s%s",
 	         overall ? "the verification" : mailconn_stage_name(t->stage),
 	         (long long)(overall ? s->plan.deadline_ms
-	                             : s->plan.stage_timeout_ms));
-	int connecting = t->link && !link_ops(s)->connected(t->link);
+	                             : s->plan.stage_timeout_ms),
+	         what[0] ? " " : "", what);
 	if (t->link)
 		sync_stages(t, now);
-	fail_track(t, NULL, stage_default_outcome(t, t->stage),
-	           connecting ? MAILCONN_CAUSE_CONNECT_TIMEOUT : MAILCONN_CAUSE_TIMEOUT,
-	           why, now);
+	fail_track(t, NULL, stage_default_outcome(t, t->stage), cause, why, now);
 }
 
 /* ---- connections ------------------------------------------------------ */

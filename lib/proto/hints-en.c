@@ -115,6 +115,17 @@ static const struct mailconn__hint_text hints[] = {
 	HA(TIMEOUT,
 	   "The server stopped answering: try again, and check whether a "
 	   "firewall or a slow network is in the way."),
+	HA(TLS_HANDSHAKE_TIMEOUT,
+	   "The server accepted the connection on port {port} but never "
+	   "finished setting up encryption: check that the port belongs to the "
+	   "mail server, and ask your IT team whether a firewall or proxy "
+	   "holds the connection."),
+	HA(GREETING_TIMEOUT,
+	   "The server accepted the connection on port {port} but never "
+	   "greeted us. A port that expects TLS from the start behaves like "
+	   "this when the security setting is STARTTLS or none: for 993 or "
+	   "465 choose TLS. Otherwise check that the port belongs to the mail "
+	   "server."),
 	H(IMAP_SETTINGS, TLS_MODE_MISMATCH,
 	  "The security setting does not match port {port}, which needs "
 	  "{wanted}: choose {wanted} for this port, or use port 993 with TLS "

@@ -196,6 +196,20 @@ def test_failure_json(servers, case, override, password, error, stage, cause):
         assert st["status"] == "not_run"
 
 
+def test_starttls_on_the_tls_port_is_a_greeting_timeout(servers):
+    # Dovecot's TLS port waits for a ClientHello while a STARTTLS client
+    # waits for the greeting: the timeout says so, and the hint says TLS.
+    port = servers["MAILCONN_TEST_IMAP_TLS_PORT"]
+    rc, doc = run_json(servers, "--timeout", "1", "--lang", "en",
+                       **{"--imap-security": "starttls"})
+    assert rc == 1, doc
+    assert (doc["error"], doc["cause"]) == ("IMAP_SETTINGS",
+                                            "GREETING_TIMEOUT"), doc
+    assert "waiting for the server's greeting" in doc["detail"], doc
+    assert "the server sent nothing" in doc["detail"], doc
+    assert f"port {port}" in doc["hint"] and "choose TLS" in doc["hint"]
+
+
 def test_tls_mode_mismatch_hint_names_the_port_used(servers):
     port = servers["MAILCONN_TEST_SMTP_STARTTLS_PORT"]
     rc, doc = run_json(servers, "--lang", "en", **{"--smtp-security": "tls"})

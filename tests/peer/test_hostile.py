@@ -411,6 +411,7 @@ def test_imap_endless_untagged_lines_hit_timeout(make_peer, pki, check):
     res = check(peer.port, timeout_s=1)
     elapsed = time.monotonic() - start
     assert_result(res, "IMAP_SETTINGS", "TIMEOUT", 1)
+    assert "waiting for the reply to CAPABILITY" in res.json["detail"], res
     assert elapsed < 5, elapsed
     assert_no_secret(peer)
 
@@ -421,7 +422,8 @@ def test_imap_slowloris(make_peer, pki, check, where):
             0.05)
     if where == "greeting":
         steps = [drip]
-        want = ("IMAP_SETTINGS", "TIMEOUT", 1)
+        want = ("IMAP_SETTINGS", "GREETING_TIMEOUT", 1)
+        phase = "the greeting never ended"
     else:
         cmd = b"LOGIN" if where == "login" else b"EXAMINE"
         steps = [("send", b"* OK [CAPABILITY IMAP4rev1] ready\r\n")]
@@ -432,11 +434,13 @@ def test_imap_slowloris(make_peer, pki, check, where):
                   ("drip", b"* 1 EXISTS and more words that never end"
                    b" because the server is very slow\r\n", 0.05)]
         want = ("IMAP_VALIDATION", "TIMEOUT", 2)
+        phase = "waiting for the reply to " + cmd.decode()
     peer = tls_peer(make_peer, pki, steps)
     start = time.monotonic()
     res = check(peer.port, timeout_s=1)
     elapsed = time.monotonic() - start
     assert_result(res, *want)
+    assert phase in res.json["detail"], res
     assert elapsed < 5, elapsed
     ms = res.json["stages"][want[2] - 1]["ms"]
     assert 900 <= ms <= 3000, ms
@@ -448,7 +452,7 @@ def test_smtp_slowloris_greeting(make_peer, pki, check):
         ("drip", b"220 slow server with a long greeting, one byte at a "
          b"time\r\n", 0.05)])
     res = check(imap.port, smtp.port, timeout_s=1)
-    assert_result(res, "SMTP_SETTINGS", "TIMEOUT", 3)
+    assert_result(res, "SMTP_SETTINGS", "GREETING_TIMEOUT", 3)
     assert_no_secret(smtp)
 
 
@@ -465,16 +469,49 @@ def test_smtp_slowloris_after_data(make_peer, pki, check):
     smtp = tls_peer(make_peer, pki, [("call", smtp_serve(after=slow_end))])
     res = check(imap.port, smtp.port, timeout_s=1)
     assert_result(res, "TEST_SEND", "TIMEOUT", 5)
+    # The reply to the end of the message never came; DATA is the command.
+    assert "waiting for the reply to DATA" in res.json["detail"], res
 
 
 def test_tls_handshake_never_answered(make_peer, pki, check):
-    # The TLS handshake is part of connecting: a server that accepts the
-    # TCP connection and never answers the ClientHello is a connect timeout.
+    # A server that accepts the TCP connection and never answers the
+    # ClientHello: the timeout names the handshake, not the connect.
     peer = make_peer([("read",), ("sleep_forever",)])
     start = time.monotonic()
     res = check(peer.port, timeout_s=1)
     assert time.monotonic() - start < 5
-    assert_result(res, "IMAP_SETTINGS", "CONNECT_TIMEOUT", 1)
+    assert_result(res, "IMAP_SETTINGS", "TLS_HANDSHAKE_TIMEOUT", 1)
+    assert "during the TLS handshake with 127.0.0.1:" in res.json["detail"]
+    assert res.json["hint_id"] == "IMAP_SETTINGS.TLS_HANDSHAKE_TIMEOUT"
+    assert f"port {peer.port}" in res.json["hint"], res
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls", "plain"])
+def test_silent_server_is_a_greeting_timeout(make_peer, pki, check,
+                                             security):
+    # Accepted, (with implicit TLS: handshake done), then not a byte: the
+    # greeting is what is missing, whatever the security.
+    steps = [("sleep_forever",)]
+    peer = (tls_peer(make_peer, pki, steps) if security == "tls"
+            else make_peer(steps))
+    res = check(peer.port, imap_security=security, timeout_s=1)
+    assert_result(res, "IMAP_SETTINGS", "GREETING_TIMEOUT", 1)
+    detail = res.json["detail"]
+    assert "imap_connect timed out after 1000 ms waiting for the server's " \
+        "greeting from 127.0.0.1:" in detail, res
+    assert "the server sent nothing" in detail, res
+    assert res.json["stages"][0]["local_address"], res
+    assert_no_secret(peer)
+
+
+def test_smtp_silent_after_ehlo_names_the_command(make_peer, pki, check):
+    imap = good_imap(make_peer, pki)
+    smtp = tls_peer(make_peer, pki, [("send", b"220 ready\r\n"),
+                                     ("expect", rb"^EHLO "),
+                                     ("sleep_forever",)])
+    res = check(imap.port, smtp.port, timeout_s=1)
+    assert_result(res, "SMTP_SETTINGS", "TIMEOUT", 3)
+    assert res.json["detail"].endswith("waiting for the reply to EHLO"), res
 
 
 # ---- malformed replies ------------------------------------------------
@@ -1292,13 +1329,14 @@ def run_library(pki, imap_port, stage_timeout_ms):
 
 @pytest.mark.parametrize("steps,want", [
     ([("drip", b"* OK this greeting trickles in one byte at a time\r\n",
-       0.02)], (1, 26, 1)),
+       0.02)], (1, 59, 1)),
     ([("send", b"* OK [CAPABILITY IMAP4rev1] ready\r\n"),
       ("expect", rb"^\S+ LOGIN "), ("sleep_forever",)], (3, 26, 2))],
     ids=["slowloris-greeting", "silent-after-login"])
 def test_subsecond_stage_timeout(make_peer, pki, steps, want):
     # want: (outcome, cause, stage) as numbers: 1 IMAP_SETTINGS,
-    # 3 IMAP_VALIDATION; 26 MAILCONN_CAUSE_TIMEOUT.
+    # 3 IMAP_VALIDATION; 26 MAILCONN_CAUSE_TIMEOUT (a command's reply),
+    # 59 MAILCONN_CAUSE_GREETING_TIMEOUT.
     peer = tls_peer(make_peer, pki, steps)
     outcome, cause, stage, took = run_library(pki, peer.port, 300)
     assert (outcome, cause, stage) == want

@@ -483,7 +483,9 @@ def open_fds():
 def assert_silent_timeout(result):
     assert result.error == mailconn.Error.IMAP_SETTINGS
     assert not result.ok
-    assert result.cause == mailconn.Cause.TIMEOUT
+    # Connected, then not a byte: the greeting is what never came.
+    assert result.cause == mailconn.Cause.GREETING_TIMEOUT
+    assert "greeting" in result.detail
     assert result.stage == mailconn.Stage.IMAP_CONNECT
     assert result.protocol == mailconn.Protocol.IMAP
     assert result.stage_name == "imap_connect"
