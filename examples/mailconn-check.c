@@ -40,11 +40,15 @@ usage(FILE *out)
 	      "    --imap-host HOST [--imap-port N] [--imap-security auto|tls|starttls|plain]\n"
 	      "    --smtp-host HOST [--smtp-port N] [--smtp-security auto|tls|starttls|plain]\n"
 	      "    --bcc ADDR [--subject TEXT] [--ca-file PEM] [--allow-untrusted-cert]\n"
+	      "    [--imap-cert-sha256 FINGERPRINT] [--smtp-cert-sha256 FINGERPRINT]\n"
 	      "    [--timeout SECONDS] [--password-env VAR | --password-file FILE |\n"
 	      "     --oauth2-token-env VAR] [--resolve HOST:PORT:ADDR[,ADDR]...]... [--overlap]\n"
 	      "    [--lang en|nb] [--json] [--verbose]\n"
 	      "--lang chooses the language of the hint and message (default: from\n"
-	      "LC_ALL, LC_MESSAGES or LANG; English otherwise).\n", out);
+	      "LC_ALL, LC_MESSAGES or LANG; English otherwise).\n"
+	      "--imap-cert-sha256 and --smtp-cert-sha256 accept exactly the certificate\n"
+	      "with that SHA-256 fingerprint (as a failed check shows it), even if\n"
+	      "untrusted, and refuse any other.\n", out);
 }
 
 static int
@@ -320,6 +324,22 @@ json_capabilities(FILE *out, const char *caps, int smtp)
 	fputs("]", out);
 }
 
+/* This side's address of the connection that failed, shown with the hint
+ * because "the server accepts only certain IP addresses" is advice the
+ * user can act on only knowing where the check came from. "" when that
+ * connection never got that far, or on success. */
+static const char *
+failed_local_address(const mailconn_session *s)
+{
+	mailconn_protocol p = mailconn_session_protocol(s);
+	if (mailconn_session_outcome(s) == MAILCONN_OK || p == MAILCONN_PROTOCOL_NONE)
+		return "";
+	return mailconn_session_fact(s, p == MAILCONN_PROTOCOL_IMAP
+	                                ? MAILCONN_STAGE_IMAP_CONNECT
+	                                : MAILCONN_STAGE_SMTP_CONNECT,
+	                             MAILCONN_FACT_LOCAL_ADDRESS);
+}
+
 static void
 print_json(const mailconn_session *s)
 {
@@ -335,6 +355,7 @@ print_json(const mailconn_session *s)
 	json_field(stdout, "detail", mailconn_session_detail(s), 1);
 	json_field(stdout, "hint", mailconn_session_hint(s), 1);
 	json_field(stdout, "hint_id", mailconn_session_hint_id(s), 1);
+	json_field(stdout, "local_address", failed_local_address(s), 1);
 	json_field(stdout, "provider", mailconn_session_provider(s), 1);
 	json_field(stdout, "message", mailconn_session_message(s), 1);
 	json_field(stdout, "language", mailconn_session_language(s), 1);
@@ -348,6 +369,7 @@ print_json(const mailconn_session *s)
 		                              : passed == 0 ? "failed" : "not_run");
 		printf("\"ms\": %lld, ", (long long)mailconn_session_stage_ms(s, stage));
 		json_field(stdout, "address", mailconn_session_fact(s, stage, MAILCONN_FACT_ADDRESS), 1);
+		json_field(stdout, "local_address", mailconn_session_fact(s, stage, MAILCONN_FACT_LOCAL_ADDRESS), 1);
 		json_field(stdout, "tls_version", mailconn_session_fact(s, stage, MAILCONN_FACT_TLS_VERSION), 1);
 		json_field(stdout, "tls_cipher", mailconn_session_fact(s, stage, MAILCONN_FACT_TLS_CIPHER), 1);
 		json_field(stdout, "cert_sha256", mailconn_session_fact(s, stage, MAILCONN_FACT_CERT_SHA256), 1);
@@ -407,6 +429,13 @@ print_human(const mailconn_session *s)
 	if (mailconn_session_detail(s)[0])
 		printf("Detail: %s\n", mailconn_session_detail(s));
 	printf("Hint:   %s\n", mailconn_session_hint(s));
+	const char *local = failed_local_address(s);
+	if (local[0])
+		printf("From:   %s (this computer's side of the %s connection; "
+		       "behind NAT the server sees your network's public "
+		       "address)\n", local,
+		       mailconn_session_protocol(s) == MAILCONN_PROTOCOL_IMAP
+		       ? "IMAP" : "SMTP");
 }
 
 static void
@@ -427,7 +456,8 @@ enum {
 	OPT_IMAP_PORT, OPT_IMAP_SECURITY, OPT_SMTP_HOST, OPT_SMTP_PORT,
 	OPT_SMTP_SECURITY, OPT_BCC, OPT_SUBJECT, OPT_CA_FILE, OPT_ALLOW_UNTRUSTED,
 	OPT_TIMEOUT, OPT_PASSWORD_ENV, OPT_PASSWORD_FILE, OPT_TOKEN_ENV,
-	OPT_RESOLVE, OPT_OVERLAP, OPT_JSON, OPT_VERBOSE, OPT_HELP, OPT_LANG
+	OPT_RESOLVE, OPT_OVERLAP, OPT_JSON, OPT_VERBOSE, OPT_HELP, OPT_LANG,
+	OPT_IMAP_CERT_SHA256, OPT_SMTP_CERT_SHA256
 };
 
 static const struct option long_options[] = {
@@ -444,6 +474,8 @@ static const struct option long_options[] = {
 	{ "subject", required_argument, NULL, OPT_SUBJECT },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 	{ "allow-untrusted-cert", no_argument, NULL, OPT_ALLOW_UNTRUSTED },
+	{ "imap-cert-sha256", required_argument, NULL, OPT_IMAP_CERT_SHA256 },
+	{ "smtp-cert-sha256", required_argument, NULL, OPT_SMTP_CERT_SHA256 },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "password-env", required_argument, NULL, OPT_PASSWORD_ENV },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
@@ -558,6 +590,14 @@ run(int argc, char **argv, mailconn_config *cfg)
 			break;
 		case OPT_ALLOW_UNTRUSTED:
 			rc = set_int(cfg, MAILCONN_OPT_ALLOW_UNTRUSTED_CERT, 1, flag);
+			break;
+		case OPT_IMAP_CERT_SHA256:
+			rc = set_str(cfg, MAILCONN_OPT_IMAP_CERT_SHA256, optarg,
+			             "--imap-cert-sha256");
+			break;
+		case OPT_SMTP_CERT_SHA256:
+			rc = set_str(cfg, MAILCONN_OPT_SMTP_CERT_SHA256, optarg,
+			             "--smtp-cert-sha256");
 			break;
 		case OPT_TIMEOUT:
 			n = strtol(optarg, &end, 10);

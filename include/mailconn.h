@@ -163,6 +163,10 @@ typedef enum mailconn_cause {
 	MAILCONN_CAUSE_CONNECT_FAILED = 23,
 	MAILCONN_CAUSE_CONNECTION_CLOSED = 24,
 	MAILCONN_CAUSE_NETWORK_ERROR = 25,
+	/** Time ran out waiting for the reply to a command (the detail names
+	 * it), or, from a session that cannot tell, at any point after
+	 * connecting. The phases before have causes of their own:
+	 * CONNECT_TIMEOUT, TLS_HANDSHAKE_TIMEOUT, GREETING_TIMEOUT. */
 	MAILCONN_CAUSE_TIMEOUT = 26,
 	/* TLS 30-39 */
 	MAILCONN_CAUSE_TLS_HANDSHAKE = 30,
@@ -174,6 +178,9 @@ typedef enum mailconn_cause {
 	MAILCONN_CAUSE_STARTTLS_REFUSED = 34,
 	/** Bytes arrived after the STARTTLS reply, before the handshake. */
 	MAILCONN_CAUSE_STARTTLS_INJECTION = 35,
+	/** The server accepted the connection but did not finish the TLS
+	 * handshake (implicit TLS or after STARTTLS) in time. */
+	MAILCONN_CAUSE_TLS_HANDSHAKE_TIMEOUT = 36,
 	/* Certificate 40-49 */
 	MAILCONN_CAUSE_CERT_UNTRUSTED = 40,
 	MAILCONN_CAUSE_CERT_EXPIRED = 41,
@@ -182,6 +189,9 @@ typedef enum mailconn_cause {
 	MAILCONN_CAUSE_CERT_INSECURE_ALGORITHM = 44,
 	MAILCONN_CAUSE_CERT_MALFORMED = 45,
 	MAILCONN_CAUSE_CERT_PURPOSE = 46,
+	/** The certificate is not the one pinned with
+	 * MAILCONN_OPT_IMAP_CERT_SHA256 or MAILCONN_OPT_SMTP_CERT_SHA256. */
+	MAILCONN_CAUSE_CERT_PIN_MISMATCH = 47,
 	/* Protocol 50-69 */
 	MAILCONN_CAUSE_PROTOCOL_ERROR = 50,
 	/** The port answered with another protocol (SMTP on IMAP or reverse). */
@@ -195,6 +205,10 @@ typedef enum mailconn_cause {
 	/** PREAUTH greeting where a login over TLS was required. */
 	MAILCONN_CAUSE_UNEXPECTED_PREAUTH = 57,
 	MAILCONN_CAUSE_EHLO_REJECTED = 58,
+	/** The server accepted the connection (and TLS, if implicit) but its
+	 * greeting did not arrive in time: typical of a port that expects
+	 * TLS from the start when spoken to in plaintext. */
+	MAILCONN_CAUSE_GREETING_TIMEOUT = 59,
 	/* Authentication 70-89 */
 	MAILCONN_CAUSE_AUTH_REJECTED = 70,
 	MAILCONN_CAUSE_AUTH_TEMPORARY = 71,
@@ -313,6 +327,17 @@ typedef enum mailconn_option {
 	 * read with getenv() when the session is made (the process's locale
 	 * is never queried or changed); English when none is set. */
 	MAILCONN_OPT_LANGUAGE = 17,
+	/** Accept the IMAP server's certificate only if its SHA-256
+	 * fingerprint is this one: 64 hex digits, any case, either plain or
+	 * in pairs separated by colons as MAILCONN_FACT_CERT_SHA256 reports it.
+	 * A matching certificate is accepted even when it is untrusted,
+	 * expired or for another name (the TLS version floor and STARTTLS
+	 * stay enforced); any other certificate fails with
+	 * MAILCONN_UNTRUSTED_CERT, cause MAILCONN_CAUSE_CERT_PIN_MISMATCH, even
+	 * with MAILCONN_OPT_ALLOW_UNTRUSTED_CERT. Needs TLS or STARTTLS. */
+	MAILCONN_OPT_IMAP_CERT_SHA256 = 19,
+	/** The same pin for the SMTP server's certificate. */
+	MAILCONN_OPT_SMTP_CERT_SHA256 = 20,
 
 	/** IMAP port, 1-65535 (default from the security: 993 or 143). */
 	MAILCONN_OPT_IMAP_PORT = 100,
@@ -378,6 +403,11 @@ typedef enum mailconn_fact {
 	MAILCONN_FACT_CERT_SUBJECT = 6,
 	/** Message-ID of the test mail (stage 5). */
 	MAILCONN_FACT_MESSAGE_ID = 7,
+	/** This side's address and port of the connection, e.g.
+	 * "192.0.2.7:50312", in the connect stage: what a server that accepts
+	 * only certain IP addresses must allow (behind NAT, the server sees
+	 * the router's public address instead). */
+	MAILCONN_FACT_LOCAL_ADDRESS = 8,
 	MAILCONN_FACT_MAX_ = 0x7fffffff
 } mailconn_fact;
 
@@ -480,6 +510,13 @@ MAILCONN_API const char *mailconn_option_name(mailconn_option option);
  * "" after a success. */
 MAILCONN_API const char *mailconn_config_error(const mailconn_config *cfg);
 
+/** @return the option that the last failed setter call on `cfg` was about,
+ * for a settings dialog to point at the field: the option given, for
+ * MAILCONN_E_INVALID_CONFIG and MAILCONN_E_OPTION_TYPE; 0 after a success,
+ * for an unknown option id, when out of memory, and for a NULL `cfg`. */
+MAILCONN_API mailconn_option
+mailconn_config_error_option(const mailconn_config *cfg);
+
 /** Register a progress callback (NULL to remove). Sessions created later
  * call it; `userdata` is passed through untouched. To tell sessions apart,
  * prefer mailconn_session_set_progress(). */
@@ -505,6 +542,18 @@ MAILCONN_API void mailconn_config_set_transcript(mailconn_config *cfg,
 MAILCONN_API mailconn_error mailconn_config_check(const mailconn_config *cfg,
                                                   char *reason,
                                                   size_t reason_size);
+
+/**
+ * mailconn_config_check(), also telling which option the reason names:
+ * `*option` (when `option` is not NULL) is the missing or invalid option,
+ * e.g. MAILCONN_OPT_BCC when it was never set, MAILCONN_OPT_PASSWORD when
+ * neither a password nor a token was, MAILCONN_OPT_CA_FILE when that file
+ * holds no certificate; 0 on success and when no single option is at
+ * fault (the test message cannot be built, out of memory).
+ */
+MAILCONN_API mailconn_error
+mailconn_config_check_option(const mailconn_config *cfg, char *reason,
+                             size_t reason_size, mailconn_option *option);
 
 /* ---- Session ---------------------------------------------------------- */
 

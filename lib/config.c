@@ -33,6 +33,7 @@ enum value_kind {
 	KIND_DIR,
 	KIND_MULTILINE, /* body: newlines allowed */
 	KIND_LANGUAGE,  /* a language tag or locale name */
+	KIND_SHA256,    /* a certificate fingerprint */
 	KIND_PORT,
 	KIND_SECURITY,
 	KIND_FLAG,
@@ -143,14 +144,18 @@ forget_trust(struct mailconn_config *cfg)
 
 struct mailconn__trust *
 mailconn__config_trust(const struct mailconn_config *cfg, char *why,
-                       size_t why_size)
+                       size_t why_size, mailconn_option *bad)
 {
 	struct mailconn__trust_cache *tc = cfg->trust_cache;
+	int which = 0;
 	pthread_mutex_lock(&tc->lock);
 	if (!tc->trust)
 		tc->trust = mailconn__trust_new(
 			mailconn__config_str(cfg, MAILCONN_OPT_CA_FILE),
-			mailconn__config_str(cfg, MAILCONN_OPT_CA_PATH), why, why_size);
+			mailconn__config_str(cfg, MAILCONN_OPT_CA_PATH), why, why_size,
+			&which);
+	*bad = which == 1 ? MAILCONN_OPT_CA_FILE
+	     : which == 2 ? MAILCONN_OPT_CA_PATH : (mailconn_option)0;
 	struct mailconn__trust *t = tc->trust ? mailconn__trust_ref(tc->trust) : NULL;
 	pthread_mutex_unlock(&tc->lock);
 	return t;
@@ -170,9 +175,12 @@ mailconn_config_free(mailconn_config *cfg)
 	free(cfg);
 }
 
-__attribute__((format(printf, 2, 3))) static mailconn_error
-config_fail(mailconn_config *cfg, const char *fmt, ...)
+/* `option` is recorded apart from the sentence so that an application
+ * can point at the field without parsing English (0: no known option). */
+__attribute__((format(printf, 3, 4))) static mailconn_error
+config_fail(mailconn_config *cfg, int option, const char *fmt, ...)
 {
+	cfg->error_option = option;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(cfg->error, sizeof cfg->error, fmt, ap);
@@ -184,6 +192,12 @@ MAILCONN_API const char *
 mailconn_config_error(const mailconn_config *cfg)
 {
 	return cfg ? cfg->error : "no configuration";
+}
+
+MAILCONN_API mailconn_option
+mailconn_config_error_option(const mailconn_config *cfg)
+{
+	return cfg ? (mailconn_option)cfg->error_option : (mailconn_option)0;
 }
 
 /* An LDH label as DNS host names allow: letters, digits, inner hyphens. */
@@ -277,6 +291,41 @@ mailconn__host_to_ascii(const char *host, char *out, char *why)
 	return ok ? 0 : -1;
 }
 
+static int
+hex_digit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Colons are either all absent or between every pair, so that a
+ * fingerprint cut or pasted one digit off is an error rather than a
+ * different pin. */
+int
+mailconn__parse_sha256(const char *text, unsigned char out[32])
+{
+	size_t len = strlen(text);
+	int colons = len == 32 * 3 - 1;
+	if (!colons && len != 64)
+		return -1;
+	const char *p = text;
+	for (int i = 0; i < 32; i++) {
+		int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+		p += 2;
+		if (colons && i < 31 && *p++ != ':')
+			return -1;
+	}
+	return 0;
+}
+
 /* The resolver reads the same list (resolve.h); it is checked here so a
  * typo is a caller error, never a connection failure. An IPv6 address
  * may be bracketed, an IPv4 one may not. */
@@ -344,12 +393,13 @@ settable(mailconn_config *cfg, mailconn_option option, int is_string,
          mailconn_error *rc)
 {
 	cfg->error[0] = '\0';
+	cfg->error_option = 0;
 	const struct option_def *d = find_option((int)option);
 	if (!d) {
-		config_fail(cfg, "unknown option %d", (int)option);
+		config_fail(cfg, 0, "unknown option %d", (int)option);
 		*rc = MAILCONN_E_UNKNOWN_OPTION;
 	} else if (d->is_string != is_string) {
-		config_fail(cfg, "%s takes %s", d->name,
+		config_fail(cfg, d->id, "%s takes %s", d->name,
 		            d->is_string ? "a string" : "an integer");
 		*rc = MAILCONN_E_OPTION_TYPE;
 		d = NULL;
@@ -378,50 +428,58 @@ mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
 	}
 	size_t len = strlen(value);
 	if (len > d->max_len)
-		return config_fail(cfg, "%s is longer than %zu bytes", d->name,
+		return config_fail(cfg, d->id, "%s is longer than %zu bytes", d->name,
 		                   d->max_len);
 	/* CR and LF would let a value inject protocol commands. */
 	if (d->kind != KIND_MULTILINE && strpbrk(value, "\r\n"))
-		return config_fail(cfg, "%s contains a line break", d->name);
+		return config_fail(cfg, d->id, "%s contains a line break", d->name);
 
 	char why[128] = "", ascii[256];
 	struct stat st;
 	switch (d->kind) {
 	case KIND_EMAIL:
 		if (!valid_email(value, why))
-			return config_fail(cfg, "%s %s", d->name, why);
+			return config_fail(cfg, d->id, "%s %s", d->name, why);
 		break;
 	case KIND_HOST:
 		if (mailconn__host_to_ascii(value, ascii, why) != 0)
-			return config_fail(cfg, "%s %s", d->name, why);
+			return config_fail(cfg, d->id, "%s %s", d->name, why);
 		break;
 	case KIND_IP:
 		if (!valid_address_list(value))
-			return config_fail(cfg, "%s must be a comma-separated list of "
+			return config_fail(cfg, d->id, "%s must be a comma-separated list of "
 			                   "1 to %d numeric IPv4 or IPv6 addresses",
 			                   d->name, MAILCONN__MAX_NUMERIC_ADDRESSES);
 		break;
 	case KIND_FILE:
 		if (stat(value, &st) != 0 || !S_ISREG(st.st_mode) ||
 		    access(value, R_OK) != 0)
-			return config_fail(cfg, "%s is not a readable file", d->name);
+			return config_fail(cfg, d->id, "%s is not a readable file", d->name);
 		break;
 	case KIND_DIR:
 		if (stat(value, &st) != 0 || !S_ISDIR(st.st_mode))
-			return config_fail(cfg, "%s is not a directory", d->name);
+			return config_fail(cfg, d->id, "%s is not a directory", d->name);
 		break;
 	case KIND_LANGUAGE:
 		/* A language we lack is no error: an application passes its own
 		 * UI language, and English is the documented fallback. */
 		if (!mailconn__language_tag_valid(value))
-			return config_fail(cfg, "%s must be a language tag such as "
+			return config_fail(cfg, d->id, "%s must be a language tag such as "
 			                   "\"en\" or \"nb\"", d->name);
 		break;
+	case KIND_SHA256: {
+		unsigned char md[32];
+		if (mailconn__parse_sha256(value, md) != 0)
+			return config_fail(cfg, d->id, "%s must be a SHA-256 fingerprint: "
+			                   "64 hex digits, optionally in pairs "
+			                   "separated by colons", d->name);
+		break;
+	}
 	case KIND_TEXT:
 	case KIND_SECRET:
 		for (size_t i = 0; i < len; i++)
 			if ((unsigned char)value[i] < 0x20 && value[i] != '\t')
-				return config_fail(cfg, "%s contains a control "
+				return config_fail(cfg, d->id, "%s contains a control "
 				                   "character", d->name);
 		break;
 	default:
@@ -464,7 +522,7 @@ mailconn_config_set_int(mailconn_config *cfg, mailconn_option option,
 		break;
 	}
 	if (!ok)
-		return config_fail(cfg, "%s: %lld is out of range", d->name,
+		return config_fail(cfg, d->id, "%s: %lld is out of range", d->name,
 		                   (long long)value);
 	cfg->num[d->slot] = value;
 	cfg->num_set |= 1u << d->slot;

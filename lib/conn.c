@@ -51,6 +51,11 @@ struct mailconn__conn {
 	char *caps_told;                /* capabilities last told, or NULL */
 	char mech_told[32];
 
+	/* What the connection waits for, should time run out: whether the
+	 * server finished a line yet (the greeting) and the last command. */
+	int server_lines;
+	char last_command[16];
+
 	struct mailconn__failure failure;
 	char address[INET6_ADDRSTRLEN + 8];
 	char tls_version[32], tls_cipher[96], cert_sha256[100], cert_subject[512];
@@ -215,7 +220,13 @@ step_dial(struct mailconn__conn *c, int64_t now)
 	c->watched = MAILCONN_WAIT_WRITE;      /* as the dial registered it */
 	mailconn__dial_free(c->dial);
 	c->dial = NULL;
-	info(c, "connected to %s", c->address);
+	char local[INET6_ADDRSTRLEN + 8];
+	if (mailconn__local_address(c->fd, local, sizeof local) == 0) {
+		info(c, "connected to %s from %s", c->address, local);
+		tell(c, connect_stage(c), MAILCONN_FACT_LOCAL_ADDRESS, local);
+	} else {
+		info(c, "connected to %s", c->address);
+	}
 	tell(c, connect_stage(c), MAILCONN_FACT_ADDRESS, c->address);
 	if (c->p.security == MAILCONN_SECURITY_TLS) {
 		if (start_tls(c) == 0)
@@ -280,6 +291,36 @@ handshake_failed(struct mailconn__conn *c)
 }
 
 static void
+format_sha256(const unsigned char md[32], char out[96])
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(out + i * 3, 4, i < 31 ? "%02X:" : "%02X", md[i]);
+}
+
+/* The user accepted one certificate: any other fails, even when it would
+ * verify, since a changed certificate is exactly what a pin is for. */
+static int
+pin_matches(struct mailconn__conn *c)
+{
+	unsigned char md[32];
+	char pinned[96], seen[96];
+	format_sha256(c->p.pin_sha256, pinned);
+	if (mailconn__tls_cert_sha256(c->tls, md) != 0) {
+		fail(c, MAILCONN_UNTRUSTED_CERT, MAILCONN_CAUSE_CERT_PIN_MISMATCH,
+		     "the server sent no certificate; the pinned SHA-256 is %s",
+		     pinned);
+		return 0;
+	}
+	if (memcmp(md, c->p.pin_sha256, sizeof md) != 0) {
+		format_sha256(md, seen);
+		fail(c, MAILCONN_UNTRUSTED_CERT, MAILCONN_CAUSE_CERT_PIN_MISMATCH,
+		     "certificate SHA-256 is %s, not the pinned %s", seen, pinned);
+		return 0;
+	}
+	return 1;
+}
+
+static void
 step_handshake(struct mailconn__conn *c)
 {
 	int rc = mailconn__tls_handshake(c->tls);
@@ -303,8 +344,15 @@ step_handshake(struct mailconn__conn *c)
 
 	mailconn_cause cause;
 	char detail[sizeof c->failure.detail - 64];
-	if (mailconn__tls_verify(c->tls, c->p.ascii_host, &cause, detail,
-	                         sizeof detail) != 0) {
+	int verified = mailconn__tls_verify(c->tls, c->p.ascii_host, &cause,
+	                                    detail, sizeof detail) == 0;
+	if (c->p.pin_sha256) {
+		if (!pin_matches(c))
+			return;
+		if (!verified)
+			info(c, "certificate accepted by its pinned SHA-256 "
+			     "fingerprint although %s", detail);
+	} else if (!verified) {
 		if (!c->p.allow_untrusted) {
 			fail(c, MAILCONN_UNTRUSTED_CERT, cause, "%s", detail);
 			return;
@@ -442,6 +490,83 @@ run_engine(struct mailconn__conn *c)
 	c->yielded = 1;
 }
 
+/* ---- what the connection is waiting for ------------------------------ */
+
+/* The command word of a line the client sent, when it is one of the
+ * protocol's commands. Only known words are kept: a SASL continuation or
+ * a line of the message body is not a command, and must never end up in
+ * a detail. */
+static void
+note_command(struct mailconn__conn *c, const char *line, size_t len)
+{
+	static const char *const imap[] = {
+		"CAPABILITY", "STARTTLS", "LOGIN", "AUTHENTICATE", "ID", "ENABLE",
+		"SELECT", "EXAMINE", "STATUS", "LIST", "NOOP", "LOGOUT", NULL,
+	};
+	static const char *const smtp[] = {
+		"EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "RSET",
+		"NOOP", "QUIT", NULL,
+	};
+	int is_imap = c->p.protocol == MAILCONN_PROTOCOL_IMAP;
+	const char *word = line, *end = line + len;
+	if (is_imap) {          /* skip the tag */
+		const char *sp = memchr(line, ' ', len);
+		if (!sp)
+			return;
+		word = sp + 1;
+	}
+	size_t n = 0;
+	while (word + n < end && word[n] != ' ')
+		n++;
+	for (const char *const *k = is_imap ? imap : smtp; *k; k++) {
+		if (strlen(*k) == n && strncasecmp(*k, word, n) == 0) {
+			snprintf(c->last_command, sizeof c->last_command, "%s", *k);
+			return;
+		}
+	}
+}
+
+static void
+conn_on_line(void *userdata, mailconn_direction dir, const char *line,
+             size_t len)
+{
+	struct mailconn__conn *c = userdata;
+	if (dir == MAILCONN_DIR_RECEIVED)
+		c->server_lines++;
+	else if (dir == MAILCONN_DIR_SENT)
+		note_command(c, line, len);
+	if (c->p.engine.on_line)
+		c->p.engine.on_line(c->p.engine.line_userdata, dir, line, len);
+}
+
+mailconn_cause
+mailconn__conn_waiting(const struct mailconn__conn *c, char *what, size_t size)
+{
+	switch (c->state) {
+	case ST_DIAL:
+		snprintf(what, size, "while connecting to %s port %d",
+		         c->p.ascii_host, c->p.port);
+		return MAILCONN_CAUSE_CONNECT_TIMEOUT;
+	case ST_HANDSHAKE:
+		snprintf(what, size, "during the TLS handshake with %s", c->address);
+		return MAILCONN_CAUSE_TLS_HANDSHAKE_TIMEOUT;
+	default:
+		break;
+	}
+	if (c->server_lines == 0) {
+		snprintf(what, size, "waiting for the server's greeting from %s "
+		         "(connected, but %s)", c->address,
+		         c->saw_first_input ? "the greeting never ended"
+		                            : "the server sent nothing");
+		return MAILCONN_CAUSE_GREETING_TIMEOUT;
+	}
+	if (c->last_command[0])
+		snprintf(what, size, "waiting for the reply to %s", c->last_command);
+	else
+		snprintf(what, size, "waiting for the server");
+	return MAILCONN_CAUSE_TIMEOUT;
+}
+
 /* ---- public (internal) API ------------------------------------------- */
 
 struct mailconn__conn *
@@ -457,6 +582,8 @@ mailconn__conn_new(const struct mailconn__conn_params *p)
 	            : p->security == MAILCONN_SECURITY_STARTTLS ? MAILCONN__TLS_STARTTLS
 	            : MAILCONN__TLS_NONE;
 	ep.crypto = &mailconn__gnutls_crypto;
+	ep.on_line = conn_on_line;
+	ep.line_userdata = c;
 	c->ops = p->protocol == MAILCONN_PROTOCOL_IMAP ? &mailconn__imap_engine
 	                                                : &mailconn__smtp_engine;
 	c->engine = c->ops->new(&ep);

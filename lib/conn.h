@@ -34,6 +34,9 @@ struct mailconn__conn_params {
 	mailconn_security security;  /* TLS, STARTTLS or PLAIN (never AUTO) */
 	const struct mailconn__trust *trust;
 	int allow_untrusted;
+	/* Accept exactly the certificate with this SHA-256 fingerprint (32
+	 * bytes), whatever its chain, dates and names; NULL: verify it. */
+	const unsigned char *pin_sha256;
 	int epoll_fd;
 	mailconn__info_fn on_info;
 	void *info_userdata;
@@ -71,5 +74,11 @@ void mailconn__conn_release(struct mailconn__conn *c);
 /* 1 once TCP (and TLS, when implicit) is up. */
 int mailconn__conn_connected(const struct mailconn__conn *c);
 const struct mailconn__failure *mailconn__conn_failure(const struct mailconn__conn *c);
+/* What the connection is waiting for, should its time run out now: the
+ * cause that names the phase (CONNECT_TIMEOUT, TLS_HANDSHAKE_TIMEOUT,
+ * GREETING_TIMEOUT, or TIMEOUT for a command's reply) and, in `what`, a
+ * phrase for the detail ("waiting for the reply to LOGIN"). */
+mailconn_cause mailconn__conn_waiting(const struct mailconn__conn *c,
+                                      char *what, size_t size);
 
 #endif

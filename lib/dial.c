@@ -131,6 +131,19 @@ format_address(const struct sockaddr *sa, char *out, size_t size)
 	}
 }
 
+int
+mailconn__local_address(int fd, char *out, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	out[0] = '\0';
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return -1;
+	format_address((const struct sockaddr *)&ss, out, size);
+	return 0;
+}
+
 /* ---- resolve ---------------------------------------------------------- */
 
 static void

@@ -45,6 +45,10 @@ enum mailconn__dial_status mailconn__dial_step(struct mailconn__dial *d,
 /* Like mailconn__conn_wake_at, for the dial alone. */
 int64_t mailconn__dial_wake_at(const struct mailconn__dial *d, int64_t now_ms);
 
+/* The local "address:port" of connected socket `fd` (IPv6 in brackets),
+ * as the address fact is written. 0, or -1 when the system cannot say. */
+int mailconn__local_address(int fd, char *out, size_t size);
+
 /* After CONNECTED: the socket, now the caller's to close and still
  * registered for MAILCONN_WAIT_WRITE; its "address:port" goes to
  * `address`. */

@@ -24,6 +24,9 @@ struct mailconn__link_ops {
 	void (*release)(void *link);
 	int (*connected)(const void *link);
 	const struct mailconn__failure *(*failure)(const void *link);
+	/* May be NULL: then a timeout is CONNECT_TIMEOUT before `connected`
+	 * and TIMEOUT after it, with no phase in the detail. */
+	mailconn_cause (*waiting)(const void *link, char *what, size_t size);
 };
 
 /* Real sockets, DNS and TLS (conn.c). */

@@ -30,7 +30,9 @@
 	X(IMAP_ADDRESS,         imap_address,         IP,        1024,  0) \
 	X(SMTP_ADDRESS,         smtp_address,         IP,        1024,  0) \
 	X(CLIENT_NAME,          client_name,          HOST,      254,   0) \
-	X(LANGUAGE,             language,             LANGUAGE,  64,    0)
+	X(LANGUAGE,             language,             LANGUAGE,  64,    0) \
+	X(IMAP_CERT_SHA256,     imap_cert_sha256,     SHA256,    95,    0) \
+	X(SMTP_CERT_SHA256,     smtp_cert_sha256,     SHA256,    95,    0)
 
 #define MAILCONN__INT_OPTIONS(X) \
 	X(IMAP_PORT,            imap_port,            PORT,      0, 0) \

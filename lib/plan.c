@@ -32,7 +32,8 @@ first_set(const struct mailconn_config *cfg, mailconn_option a,
 
 static mailconn_error
 resolve_server(const struct mailconn_config *cfg, mailconn_protocol protocol,
-               struct mailconn__server_plan *sp, char *why, size_t why_size)
+               struct mailconn__server_plan *sp, char *why, size_t why_size,
+               mailconn_option *bad)
 {
 	int imap = protocol == MAILCONN_PROTOCOL_IMAP;
 	sp->protocol = protocol;
@@ -45,6 +46,7 @@ resolve_server(const struct mailconn_config *cfg, mailconn_protocol protocol,
 	if (mailconn__host_to_ascii(mailconn__config_str(cfg, host), sp->ascii_host,
 	                            reason) != 0) {
 		snprintf(why, why_size, "%s %s", mailconn_option_name(host), reason);
+		*bad = host;
 		return MAILCONN_E_INVALID_CONFIG;
 	}
 	/* SMTP may have its own login; otherwise both use the custom
@@ -58,6 +60,19 @@ resolve_server(const struct mailconn_config *cfg, mailconn_protocol protocol,
 		: imap ? mailconn__config_str(cfg, MAILCONN_OPT_PASSWORD)
 		       : first_set(cfg, MAILCONN_OPT_SMTP_PASSWORD,
 		                   MAILCONN_OPT_PASSWORD, 0);
+	mailconn_option pin = imap ? MAILCONN_OPT_IMAP_CERT_SHA256
+	                           : MAILCONN_OPT_SMTP_CERT_SHA256;
+	const char *pin_text = mailconn__config_str(cfg, pin);
+	if (pin_text) {
+		/* A pin without TLS would silently protect nothing. */
+		if (sp->security == MAILCONN_SECURITY_PLAIN) {
+			snprintf(why, why_size, "%s needs TLS or STARTTLS, not plain",
+			         mailconn_option_name(pin));
+			*bad = pin;
+			return MAILCONN_E_INVALID_CONFIG;
+		}
+		sp->pinned = mailconn__parse_sha256(pin_text, sp->pin_sha256) == 0;
+	}
 	if (copy_str(&sp->address, mailconn__config_str(cfg, imap
 	                 ? MAILCONN_OPT_IMAP_ADDRESS : MAILCONN_OPT_SMTP_ADDRESS)) ||
 	    copy_str(&sp->username, user) || copy_str(&sp->password, password) ||
@@ -68,32 +83,37 @@ resolve_server(const struct mailconn_config *cfg, mailconn_protocol protocol,
 
 mailconn_error
 mailconn__plan_build(const struct mailconn_config *cfg,
-                     struct mailconn__plan *plan, char *why, size_t why_size)
+                     struct mailconn__plan *plan, char *why, size_t why_size,
+                     mailconn_option *bad)
 {
 	static const mailconn_option required[] = {
 		MAILCONN_OPT_EMAIL, MAILCONN_OPT_IMAP_HOST, MAILCONN_OPT_SMTP_HOST,
 		MAILCONN_OPT_BCC,
 	};
 	why[0] = '\0';
+	*bad = 0;
 	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
 		if (!mailconn__config_str(cfg, required[i])) {
 			snprintf(why, why_size, "%s is required",
 			         mailconn_option_name(required[i]));
+			*bad = required[i];
 			return MAILCONN_E_MISSING_OPTION;
 		}
 	}
 	if (!mailconn__config_str(cfg, MAILCONN_OPT_PASSWORD) &&
 	    !mailconn__config_str(cfg, MAILCONN_OPT_OAUTH2_TOKEN)) {
 		snprintf(why, why_size, "password or oauth2_token is required");
+		/* Either would do; the password is the field users fill in. */
+		*bad = MAILCONN_OPT_PASSWORD;
 		return MAILCONN_E_MISSING_OPTION;
 	}
 
 	const char *client_name = mailconn__config_str(cfg, MAILCONN_OPT_CLIENT_NAME);
 	mailconn_error rc = resolve_server(cfg, MAILCONN_PROTOCOL_IMAP, &plan->imap,
-	                                   why, why_size);
+	                                   why, why_size, bad);
 	if (rc == MAILCONN_OK)
 		rc = resolve_server(cfg, MAILCONN_PROTOCOL_SMTP, &plan->smtp, why,
-		                    why_size);
+		                    why_size, bad);
 	if (rc == MAILCONN_OK &&
 	    (copy_str(&plan->from, mailconn__config_str(cfg, MAILCONN_OPT_EMAIL)) ||
 	     copy_str(&plan->bcc, mailconn__config_str(cfg, MAILCONN_OPT_BCC)) ||
@@ -118,8 +138,10 @@ mailconn__plan_build(const struct mailconn_config *cfg,
 	                     : mailconn__language_from_env();
 	if (!plan->language)
 		plan->language = &mailconn__lang_en;
-	plan->trust = mailconn__config_trust(cfg, why, why_size);
+	mailconn_option bad_trust = 0;
+	plan->trust = mailconn__config_trust(cfg, why, why_size, &bad_trust);
 	if (!plan->trust) {
+		*bad = bad_trust;
 		mailconn__plan_clear(plan);
 		return MAILCONN_E_INVALID_CONFIG;
 	}

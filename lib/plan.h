@@ -28,6 +28,8 @@ struct mailconn__server_plan {
 	char *username;
 	char *password;              /* secret; NULL when a token is used */
 	char *oauth2_token;          /* secret; NULL when a password is used */
+	int pinned;                  /* accept only the certificate in pin_sha256 */
+	unsigned char pin_sha256[32];
 };
 
 struct mailconn__plan {
@@ -49,12 +51,14 @@ struct mailconn__plan {
  * config shared by many threads: the config is only read (its shared
  * trust is built under its own lock).
  * @return MAILCONN_OK; MAILCONN_E_MISSING_OPTION or MAILCONN_E_INVALID_CONFIG
- * with the reason in `why`; MAILCONN_E_NOMEM. On failure the plan is
+ * with the reason in `why` and the option it names in `bad` (0 when no
+ * single option is at fault); MAILCONN_E_NOMEM. On failure the plan is
  * already cleared.
  */
 mailconn_error mailconn__plan_build(const struct mailconn_config *cfg,
                                     struct mailconn__plan *plan,
-                                    char *why, size_t why_size);
+                                    char *why, size_t why_size,
+                                    mailconn_option *bad);
 
 /* Wipe the secrets and free what the plan holds. */
 void mailconn__plan_clear(struct mailconn__plan *plan);

@@ -20,6 +20,7 @@ struct mailconn_config {
 	mailconn_transcript_fn transcript;
 	void *transcript_userdata;
 	char error[256];              /* why the last setter failed */
+	int error_option;             /* the option it named, or 0 */
 	/* Credentials built for the first session and shared by later ones
 	 * until a trust option changes. Sessions may be made from one config
 	 * in many threads at once, so it is built under its own lock. */
@@ -38,15 +39,21 @@ mailconn_security mailconn__config_security(const struct mailconn_config *cfg,
 int mailconn__config_port(const struct mailconn_config *cfg,
                           mailconn_protocol proto);
 /* A new reference to the config's shared trust, built on first use
- * (thread-safe); NULL with the reason in `why` when it cannot be built. */
+ * (thread-safe); NULL with the reason in `why` and the option at fault
+ * (CA_FILE, CA_PATH or 0) in `bad` when it cannot be built. */
 struct mailconn__trust *mailconn__config_trust(const struct mailconn_config *cfg,
-                                               char *why, size_t why_size);
+                                               char *why, size_t why_size,
+                                               mailconn_option *bad);
 
 /* Host name rules shared by the config check and the TLS name check:
  * the A-label (ASCII) form of `host` into `out` (size >= 256), without a
  * trailing dot. 0, or -1 when `host` is not a valid name or IP literal
  * (reason in `why`, size >= 128). */
 int mailconn__host_to_ascii(const char *host, char *out, char *why);
+
+/* A SHA-256 fingerprint as MAILCONN_FACT_CERT_SHA256 shows it (any case,
+ * colons optional) into 32 bytes. 0, or -1 when malformed. */
+int mailconn__parse_sha256(const char *text, unsigned char out[32]);
 
 /* Monotonic milliseconds. */
 int64_t mailconn__now_ms(void);

@@ -247,17 +247,22 @@ check_deadlines(struct track *t, int64_t now)
 	int overall = now >= s->overall_deadline;
 	if (!overall && now < t->stage_deadline)
 		return;
-	char why[160];
-	snprintf(why, sizeof why, "%s timed out after %lld ms",
+	/* The phase is asked before the stages are synced: that moves no
+	 * bytes, but the answer must describe the moment time ran out. */
+	char why[400], what[200] = "";
+	mailconn_cause cause = MAILCONN_CAUSE_TIMEOUT;
+	if (t->link && link_ops(s)->waiting)
+		cause = link_ops(s)->waiting(t->link, what, sizeof what);
+	else if (t->link && !link_ops(s)->connected(t->link))
+		cause = MAILCONN_CAUSE_CONNECT_TIMEOUT;
+	snprintf(why, sizeof why, "%s timed out after %lld ms%s%s",
 	         overall ? "the verification" : mailconn_stage_name(t->stage),
 	         (long long)(overall ? s->plan.deadline_ms
-	                             : s->plan.stage_timeout_ms));
-	int connecting = t->link && !link_ops(s)->connected(t->link);
+	                             : s->plan.stage_timeout_ms),
+	         what[0] ? " " : "", what);
 	if (t->link)
 		sync_stages(t, now);
-	fail_track(t, NULL, stage_default_outcome(t, t->stage),
-	           connecting ? MAILCONN_CAUSE_CONNECT_TIMEOUT : MAILCONN_CAUSE_TIMEOUT,
-	           why, now);
+	fail_track(t, NULL, stage_default_outcome(t, t->stage), cause, why, now);
 }
 
 /* ---- connections ------------------------------------------------------ */
@@ -297,6 +302,7 @@ start_track(struct track *t, int64_t now)
 	p.security = sp->security;
 	p.trust = s->plan.trust;
 	p.allow_untrusted = s->plan.allow_untrusted;
+	p.pin_sha256 = sp->pinned ? sp->pin_sha256 : NULL;
 	p.epoll_fd = s->epoll_fd;
 	p.on_info = on_conn_info;
 	p.info_userdata = t;
@@ -512,16 +518,19 @@ cancel_check(struct mailconn_session *s)
 /* ---- public API ------------------------------------------------------- */
 
 MAILCONN_API mailconn_error
-mailconn_config_check(const mailconn_config *cfg, char *reason,
-                      size_t reason_size)
+mailconn_config_check_option(const mailconn_config *cfg, char *reason,
+                             size_t reason_size, mailconn_option *option)
 {
 	char why[256];
+	mailconn_option bad = 0;
 	if (reason && reason_size)
 		reason[0] = '\0';
+	if (option)
+		*option = 0;
 	if (!cfg)
 		return MAILCONN_E_INVALID_ARGUMENT;
 	struct mailconn__plan plan = { 0 };
-	mailconn_error rc = mailconn__plan_build(cfg, &plan, why, sizeof why);
+	mailconn_error rc = mailconn__plan_build(cfg, &plan, why, sizeof why, &bad);
 	if (rc == MAILCONN_OK) {
 		struct mailconn__buf message, message_id;
 		mailconn__buf_init(&message, 256 * 1024);
@@ -537,7 +546,16 @@ mailconn_config_check(const mailconn_config *cfg, char *reason,
 	}
 	if (reason && reason_size)
 		snprintf(reason, reason_size, "%s", why);
+	if (option)
+		*option = bad;
 	return rc;
+}
+
+MAILCONN_API mailconn_error
+mailconn_config_check(const mailconn_config *cfg, char *reason,
+                      size_t reason_size)
+{
+	return mailconn_config_check_option(cfg, reason, reason_size, NULL);
 }
 
 mailconn_error
@@ -580,7 +598,8 @@ mailconn__session_new_with(const mailconn_config *cfg,
 	s->config_transcript_userdata = cfg->transcript_userdata;
 
 	char why[256];
-	mailconn_error rc = mailconn__plan_build(cfg, &s->plan, why, sizeof why);
+	mailconn_option bad;
+	mailconn_error rc = mailconn__plan_build(cfg, &s->plan, why, sizeof why, &bad);
 	if (rc != MAILCONN_OK) {
 		mailconn_session_free(s);
 		return rc;

@@ -17,7 +17,7 @@
 #include "plan.h"
 
 #define N_STAGES 6               /* index 1..5; 0 unused */
-#define N_FACTS 8
+#define N_FACTS 9
 /* What the sanitiser may keep of a text; its "..." mark fills the rest
  * of the public bound. */
 #define MAX_SHOWN (MAILCONN_TEXT_MAX - 3)

@@ -57,6 +57,12 @@ socket_failure(const void *link)
 	return mailconn__conn_failure(link);
 }
 
+static mailconn_cause
+socket_waiting(const void *link, char *what, size_t size)
+{
+	return mailconn__conn_waiting(link, what, size);
+}
+
 const struct mailconn__link_ops mailconn__socket_link = {
 	.open = socket_open,
 	.close = socket_close,
@@ -67,5 +73,6 @@ const struct mailconn__link_ops mailconn__socket_link = {
 	.release = socket_release,
 	.connected = socket_connected,
 	.failure = socket_failure,
+	.waiting = socket_waiting,
 };
 

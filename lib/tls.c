@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -32,7 +33,8 @@ struct mailconn__tls {
 /* Trust: the system store plus an optional CA file and directory. */
 static int
 load_credentials(gnutls_certificate_credentials_t *out, const char *ca_file,
-                 const char *ca_path, char *detail, size_t detail_size)
+                 const char *ca_path, char *detail, size_t detail_size,
+                 int *which)
 {
 	gnutls_certificate_credentials_t c;
 	int rc = gnutls_certificate_allocate_credentials(&c);
@@ -49,6 +51,7 @@ load_credentials(gnutls_certificate_credentials_t *out, const char *ca_file,
 			snprintf(detail, detail_size, "CA file %s holds no usable "
 			         "certificate (%s)", ca_file,
 			         rc < 0 ? gnutls_strerror(rc) : "empty");
+			*which = 1;
 			gnutls_certificate_free_credentials(c);
 			return -1;
 		}
@@ -59,6 +62,7 @@ load_credentials(gnutls_certificate_credentials_t *out, const char *ca_file,
 		if (rc < 0) {
 			snprintf(detail, detail_size, "CA directory %s: %s", ca_path,
 			         gnutls_strerror(rc));
+			*which = 2;
 			gnutls_certificate_free_credentials(c);
 			return -1;
 		}
@@ -75,15 +79,16 @@ struct mailconn__trust {
 
 struct mailconn__trust *
 mailconn__trust_new(const char *ca_file, const char *ca_path, char *detail,
-                    size_t detail_size)
+                    size_t detail_size, int *which)
 {
+	*which = 0;
 	struct mailconn__trust *t = calloc(1, sizeof *t);
 	if (!t) {
 		snprintf(detail, detail_size, "out of memory");
 		return NULL;
 	}
 	if (load_credentials(&t->creds, ca_file, ca_path, detail,
-	                     detail_size) != 0) {
+	                     detail_size, which) != 0) {
 		free(t);
 		return NULL;
 	}
@@ -489,6 +494,19 @@ mailconn__tls_verify(struct mailconn__tls *t, const char *ascii_host,
 	}
 	gnutls_x509_crt_deinit(crt);
 	return result;
+}
+
+int
+mailconn__tls_cert_sha256(struct mailconn__tls *t, unsigned char out[32])
+{
+	unsigned int n = 0;
+	const gnutls_datum_t *list = gnutls_certificate_get_peers(t->session, &n);
+	if (!list || n == 0)
+		return -1;
+	/* The fingerprint is of the DER bytes the server sent, the same that
+	 * gnutls_x509_crt_get_fingerprint() hashes for the fact. */
+	return gnutls_hash_fast(GNUTLS_DIG_SHA256, list[0].data, list[0].size,
+	                        out) < 0 ? -1 : 0;
 }
 
 void

@@ -21,10 +21,12 @@ struct mailconn__tls;
  * handshake, so sessions made from one config share one set of
  * credentials (and the parsed priority), reference-counted across
  * threads. */
-/* A new reference; NULL with a reason in `detail` on failure. */
+/* A new reference; NULL with a reason in `detail` on failure and, in
+ * `which`, 1 when the CA file was at fault, 2 the CA directory, else 0. */
 struct mailconn__trust *mailconn__trust_new(const char *ca_file,
                                             const char *ca_path,
-                                            char *detail, size_t detail_size);
+                                            char *detail, size_t detail_size,
+                                            int *which);
 struct mailconn__trust *mailconn__trust_ref(struct mailconn__trust *t);
 void mailconn__trust_unref(struct mailconn__trust *t);
 
@@ -70,6 +72,10 @@ const char *mailconn__tls_first_bytes(const struct mailconn__tls *t,
 int mailconn__tls_verify(struct mailconn__tls *t, const char *ascii_host,
                          mailconn_cause *cause, char *detail,
                          size_t detail_size);
+
+/* The SHA-256 fingerprint of the server's certificate. 0, or -1 when
+ * there is none to read. */
+int mailconn__tls_cert_sha256(struct mailconn__tls *t, unsigned char out[32]);
 
 /* Facts for the session record; each buffer gets "" when unknown. */
 void mailconn__tls_describe(struct mailconn__tls *t, char *version,

@@ -115,6 +115,17 @@ static const struct mailconn__hint_text hints[] = {
 	HA(TIMEOUT,
 	   "The server stopped answering: try again, and check whether a "
 	   "firewall or a slow network is in the way."),
+	HA(TLS_HANDSHAKE_TIMEOUT,
+	   "The server accepted the connection on port {port} but never "
+	   "finished setting up encryption: check that the port belongs to the "
+	   "mail server, and ask your IT team whether a firewall or proxy "
+	   "holds the connection."),
+	HA(GREETING_TIMEOUT,
+	   "The server accepted the connection on port {port} but never "
+	   "greeted us. A port that expects TLS from the start behaves like "
+	   "this when the security setting is STARTTLS or none: for 993 or "
+	   "465 choose TLS. Otherwise check that the port belongs to the mail "
+	   "server."),
 	H(IMAP_SETTINGS, TLS_MODE_MISMATCH,
 	  "The security setting does not match port {port}, which needs "
 	  "{wanted}: choose {wanted} for this port, or use port 993 with TLS "
@@ -180,6 +191,11 @@ static const struct mailconn__hint_text hints[] = {
 	H(UNTRUSTED_CERT, CERT_PURPOSE,
 	  "The certificate is not meant for a TLS server: its administrator "
 	  "must install a server certificate."),
+	H(UNTRUSTED_CERT, CERT_PIN_MISMATCH,
+	  "The server presented a different certificate from the one you "
+	  "chose to accept. If the administrator has replaced it, confirm the "
+	  "new fingerprint with them before accepting it; otherwise someone "
+	  "may be intercepting the connection, so do not log in."),
 	HA(PROTOCOL_ERROR,
 	   "The server's reply did not follow the protocol: check that the "
 	   "host and port point to the right kind of mail server and that "

@@ -126,6 +126,17 @@ static const struct mailconn__hint_text hints[] = {
 	HA(TIMEOUT,
 	   "Serveren sluttet å svare. Prøv igjen, og sjekk om en brannmur "
 	   "eller et tregt nettverk er i veien."),
+	HA(TLS_HANDSHAKE_TIMEOUT,
+	   "Serveren godtok tilkoblingen på port {port}, men fullførte aldri "
+	   "oppsettet av krypteringen. Kontroller at porten tilhører "
+	   "e-postserveren, og spør IT-avdelingen om en brannmur eller proxy "
+	   "holder igjen tilkoblingen."),
+	HA(GREETING_TIMEOUT,
+	   "Serveren godtok tilkoblingen på port {port}, men hilste aldri. Slik "
+	   "oppfører en port seg som venter TLS fra første stund, når "
+	   "sikkerhetsinnstillingen er STARTTLS eller ingen: velg TLS for 993 "
+	   "eller 465. Ellers må du kontrollere at porten tilhører "
+	   "e-postserveren."),
 	H(IMAP_SETTINGS, TLS_MODE_MISMATCH,
 	  "Sikkerhetsinnstillingen passer ikke til port {port}, som krever "
 	  "{wanted}. Velg {wanted} for denne porten, eller bruk port 993 med "
@@ -193,6 +204,11 @@ static const struct mailconn__hint_text hints[] = {
 	H(UNTRUSTED_CERT, CERT_PURPOSE,
 	  "Sertifikatet er ikke laget for en TLS-server. Administratoren må "
 	  "installere et serversertifikat."),
+	H(UNTRUSTED_CERT, CERT_PIN_MISMATCH,
+	  "Serveren viste et annet sertifikat enn det du valgte å godta. Har "
+	  "administratoren byttet det ut, må du få bekreftet det nye "
+	  "fingeravtrykket av dem før du godtar det. Ellers kan noen avlytte "
+	  "forbindelsen, så ikke logg inn."),
 	HA(PROTOCOL_ERROR,
 	   "Svaret fra serveren fulgte ikke protokollen. Sjekk at server og "
 	   "port peker på riktig type e-postserver, og at "

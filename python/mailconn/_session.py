@@ -50,6 +50,8 @@ class StageResult:
     capabilities: typing.List[str]
     mechanism: typing.Optional[str]
     message_id: typing.Optional[str]
+    # This side of the connection (connect stages), for IP allow-lists.
+    local_address: typing.Optional[str] = None
 
     @property
     def passed(self):
@@ -245,20 +247,8 @@ def _int_value(opt, name, value):
     return int(value)
 
 
-def _missing_option_name(lib, message):
-    first = message.split(" ", 1)[0] if message else ""
-    if first and lib.mailconn_option_from_name(first.encode("ascii",
-                                                            "replace")) >= 0:
-        return first
-    return None
-
-
-def _config_reason(lib, cfg):
-    """Why mailconn_session_new() refused `cfg`, from mailconn_config_check()
-    (mailconn_session_new() leaves the config, so its error text, alone)."""
-    buf = ctypes.create_string_buffer(512)
-    lib.mailconn_config_check(cfg, buf, len(buf))
-    return _library.text(buf.value) or ""
+def _option_name(lib, opt):
+    return _library.text(lib.mailconn_option_name(opt)) if opt else None
 
 
 class Session:
@@ -298,10 +288,14 @@ class Session:
             out = _library.SessionPtr()
             rc = lib.mailconn_session_new(cfg, ctypes.byref(out))
             if rc != Error.OK:
-                message = _config_reason(lib, cfg)
+                reason = ctypes.create_string_buffer(256)
+                bad = _library._enum(0)
+                lib.mailconn_config_check_option(cfg, reason, len(reason),
+                                                 ctypes.byref(bad))
+                message = _library.text(reason.value)
                 raise error_for_code(
                     rc, message or f"mailconn_session_new: {Error(rc).name}",
-                    option=_missing_option_name(lib, message))
+                    option=_option_name(lib, bad.value))
             self._ptr = out
         finally:
             # The session holds its own copy; free the config (and wipe its
@@ -425,7 +419,8 @@ class Session:
             cert_subject=fact(Fact.CERT_SUBJECT),
             capabilities=[c for c in caps.split(sep) if c],
             mechanism=fact(Fact.AUTH_MECHANISM),
-            message_id=fact(Fact.MESSAGE_ID))
+            message_id=fact(Fact.MESSAGE_ID),
+            local_address=fact(Fact.LOCAL_ADDRESS))
 
     def raise_callback_error(self):
         """Re-raise (once) the first exception a user callback raised."""

@@ -5,6 +5,7 @@ Dovecot and Postfix that tests/servers/mailservers.py starts."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -78,7 +79,8 @@ def validate(doc):
     """The documented shape, for success and failure alike."""
     assert set(doc) >= {"error", "stage", "stage_name", "cause",
                         "server_reply", "detail", "hint", "hint_id",
-                        "provider", "message", "language", "stages"}
+                        "provider", "message", "language", "stages",
+                        "local_address"}
     assert doc["language"] in ("en", "nb")
     assert doc["message"]
     assert doc["provider"] is None or doc["provider"].islower()
@@ -91,10 +93,11 @@ def validate(doc):
         assert st["status"] in ("passed", "failed", "not_run")
         assert isinstance(st["ms"], int)
         assert isinstance(st["capabilities"], list)
-        for key in ("address", "tls_version", "tls_cipher", "cert_sha256",
-                    "mechanism", "message_id"):
+        for key in ("address", "local_address", "tls_version", "tls_cipher",
+                    "cert_sha256", "mechanism", "message_id"):
             assert st[key] is None or isinstance(st[key], str)
     if doc["error"] is None:
+        assert doc["local_address"] is None
         assert doc["stage"] == 5
         assert all(st["status"] == "passed" for st in doc["stages"])
         assert doc["hint"] is None and doc["hint_id"] is None
@@ -124,6 +127,11 @@ def test_success_json(servers):
     assert doc["error"] is None
     imap, _, smtp, smtp_login, send = doc["stages"]
     assert imap["address"].startswith("127.0.0.1:")
+    # Every connection says where it came from; the other stages do not.
+    for st in (imap, smtp):
+        assert re.fullmatch(r"127\.0\.0\.1:\d+", st["local_address"]), st
+    assert imap["local_address"] != smtp["local_address"]
+    assert doc["stages"][1]["local_address"] is None
     assert imap["tls_version"].startswith("TLS1.")
     assert len(imap["cert_sha256"]) == 95
     assert "IMAP4rev1" in imap["capabilities"]
@@ -180,8 +188,26 @@ def test_failure_json(servers, case, override, password, error, stage, cause):
     assert doc["error"] == error, doc
     assert doc["stage"] == stage
     assert doc["cause"] == cause
+    # Beside the hint: this side of the failed connection, once there was one.
+    connect = doc["stages"][0 if stage <= 2 else 2]
+    assert doc["local_address"] == connect["local_address"], doc
+    assert (doc["local_address"] is None) == (cause == "CONNECT_REFUSED"), doc
     for st in doc["stages"][stage:]:
         assert st["status"] == "not_run"
+
+
+def test_starttls_on_the_tls_port_is_a_greeting_timeout(servers):
+    # Dovecot's TLS port waits for a ClientHello while a STARTTLS client
+    # waits for the greeting: the timeout says so, and the hint says TLS.
+    port = servers["MAILCONN_TEST_IMAP_TLS_PORT"]
+    rc, doc = run_json(servers, "--timeout", "1", "--lang", "en",
+                       **{"--imap-security": "starttls"})
+    assert rc == 1, doc
+    assert (doc["error"], doc["cause"]) == ("IMAP_SETTINGS",
+                                            "GREETING_TIMEOUT"), doc
+    assert "waiting for the server's greeting" in doc["detail"], doc
+    assert "the server sent nothing" in doc["detail"], doc
+    assert f"port {port}" in doc["hint"] and "choose TLS" in doc["hint"]
 
 
 def test_tls_mode_mismatch_hint_names_the_port_used(servers):
@@ -246,6 +272,8 @@ def test_password_never_printed(servers):
     (["--no-such-option"], "--no-such-option"),
     (["--timeout", "0"], "--timeout"),
     (["--lang", "nb NO"], "--lang"),
+    (["--imap-cert-sha256", "AB:CD"], "--imap-cert-sha256"),
+    (["--smtp-cert-sha256", "g" * 64], "--smtp-cert-sha256"),
 ])
 def test_usage_errors(servers, args, names):
     proc = run(servers, *args)
@@ -277,6 +305,29 @@ def resolve_entry(env, which, addresses, host=None):
     port = env["MAILCONN_TEST_IMAP_TLS_PORT" if which == "imap"
                else "MAILCONN_TEST_SMTP_STARTTLS_PORT"]
     return f"{host or env['MAILCONN_TEST_HOSTNAME']}:{port}:{addresses}"
+
+
+@pytest.mark.parametrize("fault", ["selfsigned", "expired", "wronghost"])
+def test_pin_the_certificate_a_failed_check_reported(servers, fault):
+    # The user's path: a check fails on the certificate, shows its
+    # fingerprint, and the user accepts exactly that certificate.
+    to_fault = ["--resolve", resolve_entry(
+        servers, "imap", servers[f"MAILCONN_TEST_IMAP_{fault.upper()}_ADDR"])]
+    rc, doc = run_json(servers, *to_fault)
+    assert rc == 1 and doc["error"] == "UNTRUSTED_CERT", doc
+    seen = doc["stages"][0]["cert_sha256"]
+    assert seen, doc
+    rc, doc = run_json(servers, *to_fault, "--imap-cert-sha256",
+                       seen.lower().replace(":", ""))
+    assert rc == 0, doc
+    assert doc["stages"][0]["cert_sha256"] == seen
+    # The good listener's certificate is trusted, but not the one pinned.
+    rc, doc = run_json(servers, "--imap-cert-sha256", seen)
+    assert rc == 1, doc
+    assert (doc["error"], doc["cause"]) == ("UNTRUSTED_CERT",
+                                            "CERT_PIN_MISMATCH"), doc
+    assert seen in doc["detail"] and doc["stages"][0]["cert_sha256"] in \
+        doc["detail"], doc
 
 
 def test_resolve_entry_for_another_server_is_ignored(servers):

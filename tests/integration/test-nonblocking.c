@@ -101,7 +101,8 @@ test_silent_server(void)
 	       steps, longest_step, elapsed);
 	CHECK_INT(st, MAILCONN_DONE);
 	CHECK_STR(mailconn_error_name(mailconn_session_outcome(s)), "IMAP_SETTINGS");
-	CHECK_STR(mailconn_cause_name(mailconn_session_cause(s)), "TIMEOUT");
+	CHECK_STR(mailconn_cause_name(mailconn_session_cause(s)), "GREETING_TIMEOUT");
+	CHECK(strstr(mailconn_session_detail(s), "the server sent nothing") != NULL);
 	CHECK_INT(mailconn_session_stage(s), MAILCONN_STAGE_IMAP_CONNECT);
 	/* The timeout fired, not earlier than set... */
 	CHECK(elapsed >= timeout);
@@ -151,7 +152,7 @@ test_many_sessions_one_thread(void)
 	int pending = drive_all(sessions, N, 1000);
 	CHECK_INT(pending, 0);
 	for (int i = 0; i < N; i++) {
-		CHECK_STR(mailconn_cause_name(mailconn_session_cause(sessions[i])), "TIMEOUT");
+		CHECK_STR(mailconn_cause_name(mailconn_session_cause(sessions[i])), "GREETING_TIMEOUT");
 		mailconn_session_free(sessions[i]);
 	}
 	close(listener);

@@ -56,6 +56,7 @@ class Peer:
         self.error = None             # why the scenario stopped early
         self.completed = False        # every step ran
         self.accepted = False
+        self.client_address = None    # (host, port) the client came from
         self.last_match = None
         self.last_tag = b""
         self.played = []              # corpus stages whose reply was sent
@@ -335,7 +336,7 @@ class Peer:
             while True:
                 self._lsock.settimeout(min(0.1, self._timeout()))
                 try:
-                    conn, _ = self._lsock.accept()
+                    conn, self.client_address = self._lsock.accept()
                     break
                 except socket.timeout:
                     continue

@@ -7,6 +7,7 @@ Every run also passes conftest.check_output_sane: exit status 0 or 1, one
 valid JSON object, no secret on stdout/stderr, no control character in any
 result string."""
 
+import hashlib
 import re
 import ssl
 import time
@@ -14,7 +15,7 @@ import warnings
 
 import pytest
 
-from conftest import PASSWORD, secret_sent
+from conftest import PASSWORD, closed_port, secret_sent
 from peer import SMTP_EHLO, imap_serve, smtp_serve
 
 IMAP_HOST = "imap.example.com"
@@ -410,6 +411,7 @@ def test_imap_endless_untagged_lines_hit_timeout(make_peer, pki, check):
     res = check(peer.port, timeout_s=1)
     elapsed = time.monotonic() - start
     assert_result(res, "IMAP_SETTINGS", "TIMEOUT", 1)
+    assert "waiting for the reply to CAPABILITY" in res.json["detail"], res
     assert elapsed < 5, elapsed
     assert_no_secret(peer)
 
@@ -420,7 +422,8 @@ def test_imap_slowloris(make_peer, pki, check, where):
             0.05)
     if where == "greeting":
         steps = [drip]
-        want = ("IMAP_SETTINGS", "TIMEOUT", 1)
+        want = ("IMAP_SETTINGS", "GREETING_TIMEOUT", 1)
+        phase = "the greeting never ended"
     else:
         cmd = b"LOGIN" if where == "login" else b"EXAMINE"
         steps = [("send", b"* OK [CAPABILITY IMAP4rev1] ready\r\n")]
@@ -431,11 +434,13 @@ def test_imap_slowloris(make_peer, pki, check, where):
                   ("drip", b"* 1 EXISTS and more words that never end"
                    b" because the server is very slow\r\n", 0.05)]
         want = ("IMAP_VALIDATION", "TIMEOUT", 2)
+        phase = "waiting for the reply to " + cmd.decode()
     peer = tls_peer(make_peer, pki, steps)
     start = time.monotonic()
     res = check(peer.port, timeout_s=1)
     elapsed = time.monotonic() - start
     assert_result(res, *want)
+    assert phase in res.json["detail"], res
     assert elapsed < 5, elapsed
     ms = res.json["stages"][want[2] - 1]["ms"]
     assert 900 <= ms <= 3000, ms
@@ -447,7 +452,7 @@ def test_smtp_slowloris_greeting(make_peer, pki, check):
         ("drip", b"220 slow server with a long greeting, one byte at a "
          b"time\r\n", 0.05)])
     res = check(imap.port, smtp.port, timeout_s=1)
-    assert_result(res, "SMTP_SETTINGS", "TIMEOUT", 3)
+    assert_result(res, "SMTP_SETTINGS", "GREETING_TIMEOUT", 3)
     assert_no_secret(smtp)
 
 
@@ -464,16 +469,49 @@ def test_smtp_slowloris_after_data(make_peer, pki, check):
     smtp = tls_peer(make_peer, pki, [("call", smtp_serve(after=slow_end))])
     res = check(imap.port, smtp.port, timeout_s=1)
     assert_result(res, "TEST_SEND", "TIMEOUT", 5)
+    # The reply to the end of the message never came; DATA is the command.
+    assert "waiting for the reply to DATA" in res.json["detail"], res
 
 
 def test_tls_handshake_never_answered(make_peer, pki, check):
-    # The TLS handshake is part of connecting: a server that accepts the
-    # TCP connection and never answers the ClientHello is a connect timeout.
+    # A server that accepts the TCP connection and never answers the
+    # ClientHello: the timeout names the handshake, not the connect.
     peer = make_peer([("read",), ("sleep_forever",)])
     start = time.monotonic()
     res = check(peer.port, timeout_s=1)
     assert time.monotonic() - start < 5
-    assert_result(res, "IMAP_SETTINGS", "CONNECT_TIMEOUT", 1)
+    assert_result(res, "IMAP_SETTINGS", "TLS_HANDSHAKE_TIMEOUT", 1)
+    assert "during the TLS handshake with 127.0.0.1:" in res.json["detail"]
+    assert res.json["hint_id"] == "IMAP_SETTINGS.TLS_HANDSHAKE_TIMEOUT"
+    assert f"port {peer.port}" in res.json["hint"], res
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls", "plain"])
+def test_silent_server_is_a_greeting_timeout(make_peer, pki, check,
+                                             security):
+    # Accepted, (with implicit TLS: handshake done), then not a byte: the
+    # greeting is what is missing, whatever the security.
+    steps = [("sleep_forever",)]
+    peer = (tls_peer(make_peer, pki, steps) if security == "tls"
+            else make_peer(steps))
+    res = check(peer.port, imap_security=security, timeout_s=1)
+    assert_result(res, "IMAP_SETTINGS", "GREETING_TIMEOUT", 1)
+    detail = res.json["detail"]
+    assert "imap_connect timed out after 1000 ms waiting for the server's " \
+        "greeting from 127.0.0.1:" in detail, res
+    assert "the server sent nothing" in detail, res
+    assert res.json["stages"][0]["local_address"], res
+    assert_no_secret(peer)
+
+
+def test_smtp_silent_after_ehlo_names_the_command(make_peer, pki, check):
+    imap = good_imap(make_peer, pki)
+    smtp = tls_peer(make_peer, pki, [("send", b"220 ready\r\n"),
+                                     ("expect", rb"^EHLO "),
+                                     ("sleep_forever",)])
+    res = check(imap.port, smtp.port, timeout_s=1)
+    assert_result(res, "SMTP_SETTINGS", "TIMEOUT", 3)
+    assert res.json["detail"].endswith("waiting for the reply to EHLO"), res
 
 
 # ---- malformed replies ------------------------------------------------
@@ -569,6 +607,37 @@ def test_imap_nul_bytes_in_reply(make_peer, pki, check):
     assert_result(res, "UNAUTHORIZED", "AUTH_REJECTED", 2)
     reply = res.json["server_reply"]
     assert "bad" in reply and "password given" in reply, reply
+
+
+def test_local_address_shown_with_the_hint(make_peer, pki, check):
+    # What the peer saw as the client's address is what the check reports
+    # as its own side, in the stage's facts and next to the hint.
+    replies = {"login": b"A1 NO [AUTHENTICATIONFAILED] no\r\n"}
+    peer = tls_peer(make_peer, pki, [("call", imap_serve(replies))])
+    res = check(peer.port)
+    assert_result(res, "UNAUTHORIZED", "AUTH_REJECTED", 2)
+    host, port = peer.client_address
+    want = f"{host}:{port}"
+    assert res.json["local_address"] == want, res
+    assert res.json["stages"][0]["local_address"] == want, res
+    assert res.json["stages"][2]["local_address"] is None, res
+    assert f"from {want}".encode() in res.stderr, res
+    peer = tls_peer(make_peer, pki, [("call", imap_serve(replies))])
+    human = check(peer.port, json_out=False, verbose=False)
+    host, port = peer.client_address
+    lines = human.stdout.decode().splitlines()
+    hint = [i for i, x in enumerate(lines) if x.startswith("Hint:")]
+    assert hint and lines[hint[0] + 1].startswith(
+        f"From:   {host}:{port} "), human
+    assert "IMAP" in lines[hint[0] + 1], human
+
+
+def test_no_local_address_when_nothing_connected(check):
+    res = check(closed_port())
+    assert res.cause == "CONNECT_REFUSED", res
+    assert res.json["local_address"] is None, res
+    human = check(closed_port(), json_out=False)
+    assert b"Hint:" in human.stdout and b"From:" not in human.stdout, human
 
 
 def test_imap_invalid_utf8_in_reply(make_peer, pki, check):
@@ -835,6 +904,69 @@ def test_allow_untrusted_relaxes_certificate(make_peer, pki, check, cert):
     smtp = good_smtp(make_peer, pki)
     res = check(imap.port, smtp.port, allow_untrusted=True)
     assert res.rc == 0, res
+
+
+def cert_sha256(pki, cert, colons=True, lower=False):
+    """The fingerprint of a fixture certificate, as the fact shows it."""
+    with open(pki.path(cert, "pem"), encoding="ascii") as f:
+        pem = f.read()
+    end = "-----END CERTIFICATE-----"
+    der = ssl.PEM_cert_to_DER_cert(pem[:pem.index(end) + len(end)] + "\n")
+    digest = hashlib.sha256(der).hexdigest()
+    digest = digest if lower else digest.upper()
+    if colons:
+        return ":".join(digest[i:i + 2] for i in range(0, 64, 2))
+    return digest
+
+
+@pytest.mark.parametrize("cert", ["selfsigned", "expired", "wronghost"])
+def test_pinned_certificate_accepted_despite_fault(make_peer, pki, check,
+                                                   cert):
+    # Both spellings of the fingerprint, each on one protocol.
+    imap = tls_peer(make_peer, pki, [("call", imap_serve())], cert=cert)
+    smtp = tls_peer(make_peer, pki, [("call", smtp_serve())], cert=cert)
+    res = check(imap.port, smtp.port, extra=[
+        "--imap-cert-sha256", cert_sha256(pki, cert),
+        "--smtp-cert-sha256", cert_sha256(pki, cert, colons=False,
+                                          lower=True)])
+    assert res.rc == 0, res
+    assert res.json["stages"][0]["cert_sha256"] == cert_sha256(pki, cert)
+    assert b"pinned SHA-256" in res.stderr, res
+
+
+@pytest.mark.parametrize("allow_untrusted", [False, True])
+def test_pin_mismatch_fails_even_for_a_trusted_certificate(
+        make_peer, pki, check, allow_untrusted):
+    # The peer's certificate verifies, but it is not the one pinned: a
+    # changed certificate must fail whatever else is allowed.
+    pinned = cert_sha256(pki, "selfsigned")
+    peer = good_imap(make_peer, pki)
+    res = check(peer.port, allow_untrusted=allow_untrusted,
+                extra=["--imap-cert-sha256", pinned])
+    assert_result(res, "UNTRUSTED_CERT", "CERT_PIN_MISMATCH", 1)
+    assert pinned in res.json["detail"], res
+    assert cert_sha256(pki, "good") in res.json["detail"], res
+    assert res.json["hint_id"] == "UNTRUSTED_CERT.CERT_PIN_MISMATCH", res
+    assert_no_secret(peer)
+    assert peer.received_tls == b"", peer.describe()
+
+
+def test_smtp_pin_mismatch_over_starttls(make_peer, pki, check):
+    imap = good_imap(make_peer, pki)
+    smtp = make_peer([("call", smtp_serve(starttls=True))],
+                     tls_context=pki.context("good"))
+    res = check(imap.port, smtp.port, smtp_security="starttls",
+                extra=["--smtp-cert-sha256", cert_sha256(pki, "expired")])
+    assert_result(res, "UNTRUSTED_CERT", "CERT_PIN_MISMATCH", 3)
+    assert_no_secret(smtp)
+
+
+def test_pin_does_not_lower_the_tls_floor(make_peer, pki, check):
+    peer = old_tls_peer(make_peer, pki, "TLSv1_1")
+    res = check(peer.port, extra=["--imap-cert-sha256",
+                                  cert_sha256(pki, "good")])
+    assert res.error == "IMAP_VALIDATION" and res.stage == 1, res
+    assert peer.tls_version is None, "the old handshake completed"
 
 
 def test_smtp_certificate_fault(make_peer, pki, check):
@@ -1197,13 +1329,14 @@ def run_library(pki, imap_port, stage_timeout_ms):
 
 @pytest.mark.parametrize("steps,want", [
     ([("drip", b"* OK this greeting trickles in one byte at a time\r\n",
-       0.02)], (1, 26, 1)),
+       0.02)], (1, 59, 1)),
     ([("send", b"* OK [CAPABILITY IMAP4rev1] ready\r\n"),
       ("expect", rb"^\S+ LOGIN "), ("sleep_forever",)], (3, 26, 2))],
     ids=["slowloris-greeting", "silent-after-login"])
 def test_subsecond_stage_timeout(make_peer, pki, steps, want):
     # want: (outcome, cause, stage) as numbers: 1 IMAP_SETTINGS,
-    # 3 IMAP_VALIDATION; 26 MAILCONN_CAUSE_TIMEOUT.
+    # 3 IMAP_VALIDATION; 26 MAILCONN_CAUSE_TIMEOUT (a command's reply),
+    # 59 MAILCONN_CAUSE_GREETING_TIMEOUT.
     peer = tls_peer(make_peer, pki, steps)
     outcome, cause, stage, took = run_library(pki, peer.port, 300)
     assert (outcome, cause, stage) == want

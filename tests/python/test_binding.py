@@ -197,6 +197,9 @@ def _ctype_for(c_type):
         return fixed[c_type]
     if c_type in enum_tags:
         return ctypes.c_int
+    # An out-parameter of enum type (mailconn_config_check_option).
+    if c_type.endswith("*") and c_type[:-1] in enum_tags:
+        return ctypes.POINTER(ctypes.c_int)
     raise AssertionError(f"no ctypes mapping for C type {c_type!r}")
 
 
@@ -450,6 +453,33 @@ def test_missing_password():
     with pytest.raises(mailconn.MissingOptionError) as info:
         mailconn.verify(**base_config(password=_DROP))
     assert "password" in str(info.value)
+    assert info.value.option == "password"
+
+
+def test_certificate_pin_option():
+    fp = ":".join(["AB"] * 32)
+    with mailconn.Session(**base_config(imap_cert_sha256=fp,
+                                        smtp_cert_sha256=fp.replace(":", ""))):
+        pass
+    with pytest.raises(mailconn.InvalidConfigError) as info:
+        mailconn.Session(**base_config(smtp_cert_sha256=fp[:-1]))
+    assert info.value.option == "smtp_cert_sha256"
+    # A pin on a plaintext connection is refused when the session is made.
+    with pytest.raises(mailconn.InvalidConfigError) as info:
+        mailconn.Session(**base_config(imap_cert_sha256=fp,
+                                       imap_security="plain"))
+    assert info.value.option == "imap_cert_sha256"
+    assert mailconn.Cause.CERT_PIN_MISMATCH == 47
+
+
+def test_unusable_ca_file_is_named_by_id(tmp_path):
+    # The reason starts "CA file ...": only the library's option id, not
+    # the sentence, can tell the dialog which field to point at.
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not a certificate\n")
+    with pytest.raises(mailconn.InvalidConfigError) as info:
+        mailconn.verify(**base_config(ca_file=str(ca)))
+    assert info.value.option == "ca_file"
 
 
 def test_bad_callbacks_are_caller_errors():
@@ -487,7 +517,9 @@ def open_fds():
 def assert_silent_timeout(result):
     assert result.error == mailconn.Error.IMAP_SETTINGS
     assert not result.ok
-    assert result.cause == mailconn.Cause.TIMEOUT
+    # Connected, then not a byte: the greeting is what never came.
+    assert result.cause == mailconn.Cause.GREETING_TIMEOUT
+    assert "greeting" in result.detail
     assert result.stage == mailconn.Stage.IMAP_CONNECT
     assert result.protocol == mailconn.Protocol.IMAP
     assert result.stage_name == "imap_connect"

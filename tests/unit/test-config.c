@@ -5,6 +5,8 @@
  * a reason that names the option, before any connection is made.
  */
 #include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "mailconn.h"
@@ -292,6 +294,140 @@ test_names(void)
 	CHECK_STR(mailconn_version(), v);
 }
 
+/* A settings dialog points at the field from the id alone: every kind of
+ * failure names the option it was about, and a success clears it. */
+static void
+test_error_option(void)
+{
+	mailconn_config *c = mailconn_config_new();
+	CHECK_INT(mailconn_config_error_option(c), 0);
+	CHECK_INT(mailconn_config_set_string(c, MAILCONN_OPT_IMAP_HOST, "bad host"),
+	          MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(mailconn_config_error_option(c), MAILCONN_OPT_IMAP_HOST);
+	CHECK_INT(mailconn_config_set_int(c, MAILCONN_OPT_SMTP_PORT, 70000),
+	          MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(mailconn_config_error_option(c), MAILCONN_OPT_SMTP_PORT);
+	CHECK_INT(mailconn_config_set_int(c, MAILCONN_OPT_BCC, 1),
+	          MAILCONN_E_OPTION_TYPE);
+	CHECK_INT(mailconn_config_error_option(c), MAILCONN_OPT_BCC);
+	CHECK_INT(mailconn_config_set_string(c, MAILCONN_OPT_PASSWORD, "a\nb"),
+	          MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(mailconn_config_error_option(c), MAILCONN_OPT_PASSWORD);
+	CHECK_INT(mailconn_config_set_string(c, MAILCONN_OPT_CA_FILE, "/nonexistent"),
+	          MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(mailconn_config_error_option(c), MAILCONN_OPT_CA_FILE);
+	CHECK_INT(mailconn_config_set_string(c, (mailconn_option)99, "x"),
+	          MAILCONN_E_UNKNOWN_OPTION);
+	CHECK_INT(mailconn_config_error_option(c), 0);
+	CHECK_INT(mailconn_config_set_string(c, MAILCONN_OPT_IMAP_HOST, "bad host"),
+	          MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(mailconn_config_set_string(c, MAILCONN_OPT_EMAIL, "ann@example.com"),
+	          MAILCONN_OK);
+	CHECK_INT(mailconn_config_error_option(c), 0);
+	CHECK_INT(mailconn_config_error_option(NULL), 0);
+
+	/* The check names each missing option in the order it reports them. */
+	char why[128];
+	mailconn_option bad = (mailconn_option)-1;
+	CHECK_INT(mailconn_config_check_option(c, why, sizeof why, &bad),
+	          MAILCONN_E_MISSING_OPTION);
+	CHECK_INT(bad, MAILCONN_OPT_IMAP_HOST);
+	mailconn_config_set_string(c, MAILCONN_OPT_IMAP_HOST, "imap.example.com");
+	mailconn_config_set_string(c, MAILCONN_OPT_SMTP_HOST, "smtp.example.com");
+	CHECK_INT(mailconn_config_check_option(c, NULL, 0, &bad),
+	          MAILCONN_E_MISSING_OPTION);
+	CHECK_INT(bad, MAILCONN_OPT_BCC);
+	mailconn_config_set_string(c, MAILCONN_OPT_BCC, "bcc@example.com");
+	CHECK_INT(mailconn_config_check_option(c, why, sizeof why, &bad),
+	          MAILCONN_E_MISSING_OPTION);
+	CHECK_INT(bad, MAILCONN_OPT_PASSWORD);
+	mailconn_config_set_string(c, MAILCONN_OPT_PASSWORD, "pw");
+	CHECK_INT(mailconn_config_check_option(c, why, sizeof why, NULL), MAILCONN_OK);
+	CHECK_INT(mailconn_config_check_option(c, why, sizeof why, &bad), MAILCONN_OK);
+	CHECK_INT(bad, 0);
+	CHECK_STR(why, "");
+	/* A CA file that exists but holds no certificate fails only when the
+	 * session is made, and is named then. */
+	CHECK_INT(mailconn_config_set_string(c, MAILCONN_OPT_CA_FILE, "/dev/null"),
+	          MAILCONN_E_INVALID_CONFIG);
+	char path[] = "/tmp/test-config-ca-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0 && write(fd, "not a certificate\n", 18) == 18);
+	close(fd);
+	CHECK_INT(mailconn_config_set_string(c, MAILCONN_OPT_CA_FILE, path),
+	          MAILCONN_OK);
+	CHECK_INT(mailconn_config_check_option(c, why, sizeof why, &bad),
+	          MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(bad, MAILCONN_OPT_CA_FILE);
+	unlink(path);
+	CHECK_INT(mailconn_config_check_option(NULL, why, sizeof why, &bad),
+	          MAILCONN_E_INVALID_ARGUMENT);
+	CHECK_INT(bad, 0);
+	mailconn_config_free(c);
+}
+
+/* The pin accepts the fingerprint exactly as the fact shows it, or bare
+ * and in any case; anything a digit off is refused, not guessed at. */
+static void
+test_cert_pin(void)
+{
+	static const char colons[] =
+		"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+		"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89";
+	static const char bare[] =
+		"abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+	unsigned char a[32], b[32];
+	CHECK_INT(mailconn__parse_sha256(colons, a), 0);
+	CHECK_INT(mailconn__parse_sha256(bare, b), 0);
+	CHECK(memcmp(a, b, sizeof a) == 0);
+	CHECK_INT(a[0], 0xab);
+	CHECK_INT(a[31], 0x89);
+	CHECK_INT(mailconn__parse_sha256(bare + 1, a), -1);
+	CHECK_INT(mailconn__parse_sha256(colons + 1, a), -1);
+	char bad[sizeof colons];
+	memcpy(bad, colons, sizeof bad);
+	bad[2] = '-';
+	CHECK_INT(mailconn__parse_sha256(bad, a), -1);
+	memcpy(bad, colons, sizeof bad);
+	bad[3] = 'G';
+	CHECK_INT(mailconn__parse_sha256(bad, a), -1);
+	/* Colons in the wrong places, though the count is right. */
+	memcpy(bad, colons, sizeof bad);
+	bad[1] = ':';
+	bad[2] = 'B';
+	CHECK_INT(mailconn__parse_sha256(bad, a), -1);
+
+	mailconn_config *c = mailconn_config_new();
+	CHECK_INT(mailconn_config_set_string(c, MAILCONN_OPT_IMAP_CERT_SHA256,
+	                                     colons), MAILCONN_OK);
+	CHECK_INT(mailconn_config_set_string(c, MAILCONN_OPT_SMTP_CERT_SHA256,
+	                                     bare), MAILCONN_OK);
+	CHECK_INT(mailconn_config_set_string(c, MAILCONN_OPT_SMTP_CERT_SHA256,
+	                                     "sha256:abc"), MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(mailconn_config_error_option(c), MAILCONN_OPT_SMTP_CERT_SHA256);
+	CHECK_CONTAINS(mailconn_config_error(c), "smtp_cert_sha256");
+	CHECK_INT(mailconn_option_from_name("imap_cert_sha256"),
+	          MAILCONN_OPT_IMAP_CERT_SHA256);
+
+	/* A pin on a plaintext connection would protect nothing. */
+	mailconn_config_set_string(c, MAILCONN_OPT_EMAIL, "ann@example.com");
+	mailconn_config_set_string(c, MAILCONN_OPT_IMAP_HOST, "imap.example.com");
+	mailconn_config_set_string(c, MAILCONN_OPT_SMTP_HOST, "smtp.example.com");
+	mailconn_config_set_string(c, MAILCONN_OPT_BCC, "bcc@example.com");
+	mailconn_config_set_string(c, MAILCONN_OPT_PASSWORD, "pw");
+	char why[128];
+	mailconn_option opt;
+	CHECK_INT(mailconn_config_check_option(c, why, sizeof why, &opt), MAILCONN_OK);
+	mailconn_config_set_int(c, MAILCONN_OPT_SMTP_SECURITY, MAILCONN_SECURITY_PLAIN);
+	CHECK_INT(mailconn_config_check_option(c, why, sizeof why, &opt),
+	          MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(opt, MAILCONN_OPT_SMTP_CERT_SHA256);
+	CHECK_CONTAINS(why, "smtp_cert_sha256");
+	mailconn_config_set_string(c, MAILCONN_OPT_SMTP_CERT_SHA256, NULL);
+	CHECK_INT(mailconn_config_check_option(c, why, sizeof why, &opt), MAILCONN_OK);
+	mailconn_config_free(c);
+}
+
 int
 main(void)
 {
@@ -303,6 +439,8 @@ main(void)
 	test_defaults();
 	test_names();
 	test_option_slots();
+	test_error_option();
+	test_cert_pin();
 	mailconn_config_free(cfg);
 	return check_finish();
 }

@@ -51,6 +51,9 @@ struct event {
 struct script {
 	struct event ev[MAX_EVENTS];
 	int n;
+	/* What the link says it waits for when time runs out (phase_ops). */
+	mailconn_cause waiting;
+	const char *waiting_what;
 };
 
 struct fake_link {
@@ -66,6 +69,7 @@ struct fake_link {
 
 struct scripts {
 	struct script imap, smtp;
+	const struct mailconn__link_ops *ops;   /* NULL: fake_link_ops */
 	int opened[3];               /* by protocol */
 	int closed;
 };
@@ -203,6 +207,22 @@ static const struct mailconn__link_ops fake_link_ops = {
 	.failure = fake_failure,
 };
 
+static mailconn_cause
+fake_waiting(const void *link, char *what, size_t size)
+{
+	const struct fake_link *l = link;
+	snprintf(what, size, "%s", l->script->waiting_what);
+	return l->script->waiting;
+}
+
+/* A link that can tell the phase it waits in, as the real one does. */
+static const struct mailconn__link_ops phase_link_ops = {
+	.open = fake_open, .close = fake_close, .step = fake_step,
+	.wake_at = fake_wake_at, .stage = fake_stage, .held = fake_held,
+	.release = fake_release, .connected = fake_connected,
+	.failure = fake_failure, .waiting = fake_waiting,
+};
+
 /* ---- scripts ---------------------------------------------------------- */
 
 #define STAGE_AT(t, s, l) { .at = (t), .kind = EV_STAGE, .stage = (s), .line = (l) }
@@ -318,7 +338,8 @@ static mailconn_session *
 run(mailconn_config *c, struct scripts *sc, struct observed *o)
 {
 	struct mailconn__session_hooks h = {
-		.now_ms = fake_clock, .link = &fake_link_ops, .link_ctx = sc,
+		.now_ms = fake_clock, .link = sc->ops ? sc->ops : &fake_link_ops,
+		.link_ctx = sc,
 	};
 	fake_now = 1000000;
 	closing_scripts = sc;
@@ -411,6 +432,65 @@ test_login_timeout(void)
 	CHECK_INT(mailconn_session_stage(s), MAILCONN_STAGE_IMAP_LOGIN);
 	CHECK_INT(mailconn_session_stage_ms(s, MAILCONN_STAGE_IMAP_CONNECT), 100);
 	CHECK_INT(mailconn_session_stage_ms(s, MAILCONN_STAGE_IMAP_LOGIN), 2000);
+	mailconn_session_free(s);
+	mailconn_config_free(c);
+}
+
+/* The link's phase becomes the cause and ends the detail, for the stage
+ * timeout and the overall deadline alike; the hint follows the cause. */
+static void
+test_timeout_names_the_phase(void)
+{
+	struct scripts sc = { .ops = &phase_link_ops };
+	sc.imap = (struct script){ .n = 1, .ev = {
+		{ .at = 50, .kind = EV_CONNECTED } },
+		.waiting = MAILCONN_CAUSE_TLS_HANDSHAKE_TIMEOUT,
+		.waiting_what = "during the TLS handshake with 192.0.2.1:993" };
+	mailconn_config *c = base_config();
+	mailconn_config_set_int(c, MAILCONN_OPT_STAGE_TIMEOUT_MS, 5000);
+	struct observed o = { 0 };
+	mailconn_session *s = run(c, &sc, &o);
+	CHECK_INT(mailconn_session_outcome(s), MAILCONN_IMAP_SETTINGS);
+	CHECK_INT(mailconn_session_cause(s), MAILCONN_CAUSE_TLS_HANDSHAKE_TIMEOUT);
+	CHECK_INT(mailconn_session_stage_ms(s, MAILCONN_STAGE_IMAP_CONNECT), 5000);
+	CHECK_STR(mailconn_session_detail(s), "imap_connect timed out after "
+	          "5000 ms during the TLS handshake with 192.0.2.1:993");
+	CHECK_STR(mailconn_session_hint_id(s), "IMAP_SETTINGS.TLS_HANDSHAKE_TIMEOUT");
+	CHECK_CONTAINS(mailconn_session_hint(s), "port 993");
+	mailconn_session_free(s);
+
+	/* SMTP greets never: its own cause, with the SMTP port in the hint. */
+	sc = (struct scripts){ .ops = &phase_link_ops };
+	imap_passes(&sc.imap, 10, 10);
+	sc.smtp = (struct script){ .n = 1, .ev = {
+		{ .at = 5, .kind = EV_CONNECTED } },
+		.waiting = MAILCONN_CAUSE_GREETING_TIMEOUT,
+		.waiting_what = "waiting for the server's greeting" };
+	mailconn_config_set_int(c, MAILCONN_OPT_SMTP_PORT, 2525);
+	mailconn_config_set_string(c, MAILCONN_OPT_LANGUAGE, "nb");
+	s = run(c, &sc, &o);
+	CHECK_INT(mailconn_session_outcome(s), MAILCONN_SMTP_SETTINGS);
+	CHECK_INT(mailconn_session_cause(s), MAILCONN_CAUSE_GREETING_TIMEOUT);
+	CHECK_INT(mailconn_session_stage(s), MAILCONN_STAGE_SMTP_CONNECT);
+	CHECK_CONTAINS(mailconn_session_detail(s), "smtp_connect timed out after "
+	               "5000 ms waiting for the server's greeting");
+	CHECK_CONTAINS(mailconn_session_hint(s), "port 2525");
+	CHECK_CONTAINS(mailconn_session_hint(s), "hilste aldri");
+	mailconn_session_free(s);
+
+	/* The overall deadline cuts a login waiting for its reply. */
+	sc = (struct scripts){ .ops = &phase_link_ops };
+	sc.imap = (struct script){ .n = 1, .ev = {
+		STAGE_AT(100, MAILCONN_STAGE_IMAP_LOGIN, "* OK ready") },
+		.waiting = MAILCONN_CAUSE_TIMEOUT,
+		.waiting_what = "waiting for the reply to LOGIN" };
+	mailconn_config_set_int(c, MAILCONN_OPT_DEADLINE_MS, 3000);
+	s = run(c, &sc, &o);
+	CHECK_INT(mailconn_session_outcome(s), MAILCONN_IMAP_VALIDATION);
+	CHECK_INT(mailconn_session_cause(s), MAILCONN_CAUSE_TIMEOUT);
+	CHECK_INT(mailconn_session_stage(s), MAILCONN_STAGE_IMAP_LOGIN);
+	CHECK_STR(mailconn_session_detail(s), "the verification timed out after "
+	          "3000 ms waiting for the reply to LOGIN");
 	mailconn_session_free(s);
 	mailconn_config_free(c);
 }
@@ -655,6 +735,7 @@ main(void)
 	test_connect_timeout();
 	test_login_timeout();
 	test_overall_deadline();
+	test_timeout_names_the_phase();
 	test_send_timeout();
 	test_overlap_hold();
 	test_overlap_earliest_stage_wins();
