@@ -26,6 +26,10 @@ if _python_dir not in sys.path:
 _preload = os.environ.get("LD_PRELOAD", "")
 if "libasan" in _preload:
     kept = [p for p in _preload.split() if "libasan" not in p]
+    # A child Python that loads the library itself needs it back:
+    # with_asan_preload() below.
+    os.environ["MAILCONN_ASAN_PRELOAD"] = " ".join(
+        p for p in _preload.split() if "libasan" in p)
     if kept:
         os.environ["LD_PRELOAD"] = " ".join(kept)
     else:
@@ -64,3 +68,13 @@ def pytest_sessionfinish(session, exitstatus):
                                                "xfailed", "xpassed"))
     if ran == 0 and stats.get("skipped"):
         session.exitstatus = int(status)
+
+
+def with_asan_preload(env):
+    """`env` for a child Python that loads libmailconn: in a sanitizer
+    build the ASan runtime must come first in its preload list."""
+    asan = env.get("MAILCONN_ASAN_PRELOAD")
+    if asan:
+        env["LD_PRELOAD"] = " ".join(filter(None, [asan,
+                                                   env.get("LD_PRELOAD")]))
+    return env

@@ -18,7 +18,7 @@ import weakref
 
 import pytest
 
-from conftest import HEADER, SYMBOL_MAP
+from conftest import HEADER, SYMBOL_MAP, with_asan_preload
 
 import mailconn
 from mailconn import _library
@@ -1049,7 +1049,7 @@ def test_language_default_comes_from_the_environment():
             f" imap_port={port}, smtp_host='smtp.example.com',"
             f" bcc='c@example.com')\n"
             "print(r.language, r.hint_id)\n")
-    env = dict(os.environ, LANG="nb_NO.UTF-8")
+    env = with_asan_preload(dict(os.environ, LANG="nb_NO.UTF-8"))
     env.pop("LC_ALL", None)
     env.pop("LC_MESSAGES", None)
     proc = subprocess.run([sys.executable, "-c", code], env=env,
