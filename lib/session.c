@@ -612,10 +612,7 @@ mailconn__session_new_with(const mailconn_config *cfg,
 	}
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	s->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	struct epoll_event ev = { .events = EPOLLIN };
-	if (s->epoll_fd >= 0 && s->cancel_fd >= 0) {
-		ev.data.fd = s->cancel_fd;
-	}
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = s->cancel_fd };
 	if (s->epoll_fd < 0 || s->cancel_fd < 0 ||
 	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->cancel_fd, &ev) != 0) {
 		mailconn_session_free(s);
