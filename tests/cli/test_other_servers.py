@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""mailconn-check against servers other than Dovecot and Postfix: Exim as
+SMTP submission, Cyrus IMAP and GNU imap4d as IMAP, each run privately on
+loopback from tests/servers (exim.py, cyrus.py, imap4d.py). The other half
+of each check is the Dovecot + Postfix pair of mailservers.py. A server
+that cannot run here (not root, not unpacked by tools/install-deps.sh) is
+skipped with the reason."""
+
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "servers"))
+sys.path.insert(0, HERE)
+import mailservers  # noqa: E402
+import test_cli as cli  # noqa: E402  (run_json, validate)
+
+# The bug this marks is being fixed elsewhere: SCRAM-SHA-256-PLUS bound
+# with tls-exporter (TLS 1.3) is refused by servers that do not support
+# it, and a correct password is then reported as UNAUTHORIZED. strict: once
+# the fix lands these pass, the run fails, and the mark must go.
+PLUS_XFAIL = pytest.mark.xfail(
+    strict=True,
+    reason="issue 13 part 1: SCRAM-SHA-256-PLUS over TLS 1.3 refused by "
+           "the server, correct password reported UNAUTHORIZED")
+# Issue 13 part 3, also being fixed elsewhere: STARTTLS chosen for an
+# implicit-TLS port waits for a greeting until the timeout.
+MISMATCH_XFAIL = pytest.mark.xfail(
+    strict=True,
+    reason="issue 13 part 3: STARTTLS on an implicit-TLS port ends in "
+           "TIMEOUT instead of TLS_MODE_MISMATCH")
+
+
+def _start(server):
+    try:
+        server.start()
+    except mailservers.MailServersUnavailable as e:
+        pytest.skip(f"{server.NAME} cannot run here: {e}")
+    return server
+
+
+@pytest.fixture(scope="module")
+def pair():
+    try:
+        s = mailservers.MailServers()
+        s.start()
+    except mailservers.MailServersUnavailable as e:
+        pytest.skip(str(e))
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture(scope="module")
+def exim(pair):
+    import exim as exim_mod
+    server = _start(exim_mod.Exim(pair))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def check(env, *extra, password=None, **override):
+    """mailconn-check --json with the pair's env; returns (rc, doc)."""
+    return cli.run_json(env, *extra, password=password, **override)
+
+
+def _brief(doc):
+    return {k: doc.get(k) for k in ("error", "stage", "cause", "detail",
+                                     "server_reply")}
+
+
+def assert_ok(rc, doc):
+    assert rc == 0 and doc["error"] is None, _brief(doc)
+
+
+def assert_fails(rc, doc, error, stage, cause=None):
+    assert rc == 1, _brief(doc)
+    assert (doc["error"], doc["stage"]) == (error, stage), _brief(doc)
+    if cause is not None:
+        assert doc["cause"] == cause, _brief(doc)
+
+
+# ---------------------------------------------------------------- Exim
+
+def exim_args(exim, port="tls", security="tls", **extra):
+    args = {"--smtp-port": exim.ports[port], "--smtp-security": security}
+    args.update(extra)
+    return args
+
+
+@pytest.mark.parametrize("port, security, tls", [
+    ("tls", "tls", "TLS1.3"),
+    ("starttls", "starttls", "TLS1.3"),
+    ("tls12", "tls", "TLS1.2"),
+])
+def test_exim_success(pair, exim, port, security, tls):
+    subject = f"exim {port} {security}"
+    rc, doc = check(pair.env, **exim_args(exim, port, security),
+                    **{"--subject": subject})
+    assert_ok(rc, doc)
+    smtp, login = doc["stages"][2], doc["stages"][3]
+    assert smtp["tls_version"] == tls
+    assert login["mechanism"] in ("PLAIN", "LOGIN")
+    # queue_only: the accepted message waits in Exim's spool, headed as sent.
+    assert any(subject in m and "bob@mail.test" in m
+               for m in exim.queued_messages()), "message not in the spool"
+
+
+def test_exim_wrong_password(pair, exim):
+    # Dovecot's IMAP fails first with a wrong password; give it the right
+    # one and Exim a wrong one through a different SMTP login name.
+    env = pair.env
+    rc, doc = check(env, **exim_args(exim), **{
+        "--smtp-username": env["MAILCONN_TEST_BCC"]})
+    assert_fails(rc, doc, "UNAUTHORIZED", 4, "AUTH_REJECTED")
+    assert "Incorrect authentication data" in doc["server_reply"]
+
+
+def test_exim_custom_login(pair, exim):
+    env = pair.env
+    rc, doc = check(env, password=env["MAILCONN_TEST_CUSTOM_PASSWORD"],
+                    **exim_args(exim), **{
+                        "--email": env["MAILCONN_TEST_CUSTOM_ADDRESS"],
+                        "--username": env["MAILCONN_TEST_CUSTOM_LOGIN"]})
+    assert_ok(rc, doc)
+
+
+def test_exim_relay_refused(pair, exim):
+    rc, doc = check(pair.env, **exim_args(exim),
+                    **{"--bcc": "someone@example.org"})
+    assert_fails(rc, doc, "TEST_SEND", 5, "RELAY_DENIED")
+    assert "Relaying denied" in doc["server_reply"]
+
+
+def test_exim_sender_refused(pair, exim):
+    # alice logs in but sends as bob: Exim's ACL refuses the sender.
+    env = pair.env
+    rc, doc = check(env, **exim_args(exim), **{
+        "--email": env["MAILCONN_TEST_BCC"],
+        "--username": env["MAILCONN_TEST_USER"]})
+    assert_fails(rc, doc, "TEST_SEND", 5, "SENDER_REJECTED")
+    assert "not owned by user" in doc["server_reply"]
+
+
+def test_exim_tls_on_starttls_port(pair, exim):
+    rc, doc = check(pair.env, **exim_args(exim, "starttls", "tls"))
+    assert_fails(rc, doc, "SMTP_SETTINGS", 3, "TLS_MODE_MISMATCH")
+
+
+@MISMATCH_XFAIL
+def test_exim_starttls_on_tls_port(pair, exim):
+    rc, doc = check(pair.env, "--timeout", "5",
+                    **exim_args(exim, "tls", "starttls"))
+    assert_fails(rc, doc, "SMTP_SETTINGS", 3, "TLS_MODE_MISMATCH")
+
+
+def test_exim_overlap(pair, exim):
+    rc, doc = check(pair.env, "--overlap", **exim_args(exim))
+    assert_ok(rc, doc)
