@@ -17,20 +17,50 @@ sys.path.insert(0, HERE)
 import mailservers  # noqa: E402
 import test_cli as cli  # noqa: E402  (run_json, validate)
 
-# The bug this marks is being fixed elsewhere: SCRAM-SHA-256-PLUS bound
-# with tls-exporter (TLS 1.3) is refused by servers that do not support
-# it, and a correct password is then reported as UNAUTHORIZED. strict: once
-# the fix lands these pass, the run fails, and the mark must go.
-PLUS_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 part 1: SCRAM-SHA-256-PLUS over TLS 1.3 refused by "
-           "the server, correct password reported UNAUTHORIZED")
-# Issue 13 part 3, also being fixed elsewhere: STARTTLS chosen for an
-# implicit-TLS port waits for a greeting until the timeout.
+
+
+class PlusRefused(AssertionError):
+    """A correct password ended UNAUTHORIZED after a -PLUS mechanism."""
+
+
+class ModeMismatchSlow(AssertionError):
+    """STARTTLS on an implicit-TLS port ended other than as a mismatch."""
+
+
+# The bugs these mark are being fixed elsewhere (issue 13 parts 1 and 3).
+# The marks expect exactly that failure (raises=...), so any other failure
+# still fails; strict=True: once a fix lands the test passes, the run
+# fails, and the mark must go.
+PLUS_XFAIL_CYRUS = pytest.mark.xfail(
+    strict=True, raises=PlusRefused,
+    reason="issue 13 part 1: Cyrus SASL refuses SCRAM-SHA-256-PLUS bound "
+           "with tls-exporter (TLS 1.3); a correct password is reported "
+           "UNAUTHORIZED")
+PLUS_XFAIL_IMAP4D = pytest.mark.xfail(
+    strict=True, raises=PlusRefused,
+    reason="issue 13 part 1: imap4d with GNU SASL offers "
+           "SCRAM-SHA-256-PLUS but never provides the channel binding; a "
+           "correct password is reported UNAUTHORIZED")
 MISMATCH_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 part 3: STARTTLS on an implicit-TLS port ends in "
-           "TIMEOUT instead of TLS_MODE_MISMATCH")
+    strict=True, raises=ModeMismatchSlow,
+    reason="issue 13 part 3: STARTTLS on an implicit-TLS port waits for a "
+           "greeting until the timeout instead of ending TLS_MODE_MISMATCH")
+
+
+def assert_ok_unless_plus(rc, doc):
+    """assert_ok, but the known -PLUS refusal raises PlusRefused."""
+    if (doc["error"] == "UNAUTHORIZED" and doc["stage"] == 2
+            and "-PLUS" in (doc["detail"] or "")):
+        raise PlusRefused(_brief(doc))
+    assert_ok(rc, doc)
+
+
+def assert_mismatch(rc, doc, error, stage):
+    """TLS_MODE_MISMATCH; the known slow failure raises ModeMismatchSlow."""
+    if (doc["error"] == error and doc["stage"] == stage
+            and doc["cause"] in ("TIMEOUT", "CONNECTION_CLOSED")):
+        raise ModeMismatchSlow(_brief(doc))
+    assert_fails(rc, doc, error, stage, "TLS_MODE_MISMATCH")
 
 
 def _start(server):
@@ -156,9 +186,94 @@ def test_exim_tls_on_starttls_port(pair, exim):
 def test_exim_starttls_on_tls_port(pair, exim):
     rc, doc = check(pair.env, "--timeout", "5",
                     **exim_args(exim, "tls", "starttls"))
-    assert_fails(rc, doc, "SMTP_SETTINGS", 3, "TLS_MODE_MISMATCH")
+    assert_mismatch(rc, doc, "SMTP_SETTINGS", 3)
 
 
 def test_exim_overlap(pair, exim):
     rc, doc = check(pair.env, "--overlap", **exim_args(exim))
+    assert_ok(rc, doc)
+
+
+# ---------------------------------------------------------------- imap4d
+
+@pytest.fixture(scope="module")
+def imap4d(pair):
+    """imap4d as configured by default: GNU SASL on."""
+    import imap4d as mod
+    server = _start(mod.Imap4d(pair, gsasl=True))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def imap4d_plain(pair):
+    """imap4d with GNU SASL off: LOGIN only."""
+    import imap4d as mod
+    server = _start(mod.Imap4d(pair, gsasl=False))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def imap_args(server, port="tls", security="tls", **extra):
+    args = {"--imap-port": server.ports[port], "--imap-security": security}
+    args.update(extra)
+    return args
+
+
+@pytest.mark.parametrize("port, security, tls", [
+    ("tls", "tls", "TLS1.3"),
+    ("starttls", "starttls", "TLS1.3"),
+    ("tls12", "tls", "TLS1.2"),
+])
+def test_imap4d_nosasl_success(pair, imap4d_plain, port, security, tls):
+    rc, doc = check(pair.env, **imap_args(imap4d_plain, port, security))
+    assert_ok(rc, doc)
+    assert doc["stages"][0]["tls_version"] == tls
+
+
+@pytest.mark.parametrize("port, security", [
+    pytest.param("tls", "tls", marks=PLUS_XFAIL_IMAP4D),
+    pytest.param("starttls", "starttls", marks=PLUS_XFAIL_IMAP4D),
+    pytest.param("tls12", "tls", marks=PLUS_XFAIL_IMAP4D),
+])
+def test_imap4d_gsasl_success(pair, imap4d, port, security):
+    rc, doc = check(pair.env, **imap_args(imap4d, port, security))
+    assert_ok_unless_plus(rc, doc)
+
+
+@pytest.mark.parametrize("which", ["imap4d", "imap4d_plain"])
+def test_imap4d_wrong_password(pair, which, request):
+    server = request.getfixturevalue(which)
+    rc, doc = check(pair.env, password="not-the-password",
+                    **imap_args(server))
+    assert_fails(rc, doc, "UNAUTHORIZED", 2)
+
+
+def test_imap4d_custom_login(pair, imap4d_plain):
+    env = pair.env
+    rc, doc = check(env, password=env["MAILCONN_TEST_CUSTOM_PASSWORD"],
+                    **imap_args(imap4d_plain), **{
+                        "--email": env["MAILCONN_TEST_CUSTOM_ADDRESS"],
+                        "--username": env["MAILCONN_TEST_CUSTOM_LOGIN"]})
+    assert_ok(rc, doc)
+
+
+def test_imap4d_tls_on_starttls_port(pair, imap4d_plain):
+    rc, doc = check(pair.env, **imap_args(imap4d_plain, "starttls", "tls"))
+    assert_fails(rc, doc, "IMAP_SETTINGS", 1, "TLS_MODE_MISMATCH")
+
+
+@MISMATCH_XFAIL
+def test_imap4d_starttls_on_tls_port(pair, imap4d_plain):
+    rc, doc = check(pair.env, "--timeout", "5",
+                    **imap_args(imap4d_plain, "tls", "starttls"))
+    assert_mismatch(rc, doc, "IMAP_SETTINGS", 1)
+
+
+def test_imap4d_overlap(pair, imap4d_plain):
+    rc, doc = check(pair.env, "--overlap", **imap_args(imap4d_plain))
     assert_ok(rc, doc)
