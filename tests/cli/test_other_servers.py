@@ -277,3 +277,73 @@ def test_imap4d_starttls_on_tls_port(pair, imap4d_plain):
 def test_imap4d_overlap(pair, imap4d_plain):
     rc, doc = check(pair.env, "--overlap", **imap_args(imap4d_plain))
     assert_ok(rc, doc)
+
+
+# ---------------------------------------------------------------- Cyrus
+
+@pytest.fixture(scope="module")
+def cyrus(pair):
+    import cyrus as mod
+    server = _start(mod.Cyrus(pair))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("port, security", [
+    pytest.param("tls", "tls", marks=PLUS_XFAIL_CYRUS),
+    pytest.param("starttls", "starttls", marks=PLUS_XFAIL_CYRUS),
+])
+def test_cyrus_default_mechanisms_tls13(pair, cyrus, port, security):
+    rc, doc = check(pair.env, **imap_args(cyrus, port, security))
+    assert_ok_unless_plus(rc, doc)
+
+
+@pytest.mark.parametrize("port, tls", [
+    ("tls12", "TLS1.2"),      # every mechanism; -PLUS binds with tls-unique
+    ("plain", "TLS1.3"),      # PLAIN and LOGIN only
+])
+def test_cyrus_success(pair, cyrus, port, tls):
+    rc, doc = check(pair.env, **imap_args(cyrus, port))
+    assert_ok(rc, doc)
+    assert doc["stages"][0]["tls_version"] == tls
+
+
+@pytest.mark.parametrize("port", ["tls", "plain"])
+def test_cyrus_wrong_password(pair, cyrus, port):
+    rc, doc = check(pair.env, password="not-the-password",
+                    **imap_args(cyrus, port))
+    assert_fails(rc, doc, "UNAUTHORIZED", 2)
+
+
+def test_cyrus_custom_login(pair, cyrus):
+    env = pair.env
+    rc, doc = check(env, password=env["MAILCONN_TEST_CUSTOM_PASSWORD"],
+                    **imap_args(cyrus, "plain"), **{
+                        "--email": env["MAILCONN_TEST_CUSTOM_ADDRESS"],
+                        "--username": env["MAILCONN_TEST_CUSTOM_LOGIN"]})
+    assert_ok(rc, doc)
+
+
+def test_cyrus_unknown_ca(pair, cyrus):
+    rc, doc = check(pair.env, **imap_args(cyrus, "plain"),
+                    **{"--ca-file": None})
+    assert_fails(rc, doc, "UNTRUSTED_CERT", 1, "CERT_UNTRUSTED")
+
+
+def test_cyrus_tls_on_starttls_port(pair, cyrus):
+    rc, doc = check(pair.env, **imap_args(cyrus, "starttls", "tls"))
+    assert_fails(rc, doc, "IMAP_SETTINGS", 1, "TLS_MODE_MISMATCH")
+
+
+@MISMATCH_XFAIL
+def test_cyrus_starttls_on_tls_port(pair, cyrus):
+    rc, doc = check(pair.env, "--timeout", "5",
+                    **imap_args(cyrus, "plain", "starttls"))
+    assert_mismatch(rc, doc, "IMAP_SETTINGS", 1)
+
+
+def test_cyrus_overlap(pair, cyrus):
+    rc, doc = check(pair.env, "--overlap", **imap_args(cyrus, "plain"))
+    assert_ok(rc, doc)
