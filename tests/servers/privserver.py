@@ -7,7 +7,8 @@ so tools/install-deps.sh unpacks them with dpkg -x into SERVER_ROOT
 ($MAILCONN_TEST_SERVER_ROOT, default /opt/mailconn-test-servers) and
 installs only their libraries. Each server runs in the foreground as a
 child of the test process (its own session, SIGKILLed should the test
-process die), from its own configuration in a temporary directory, on
+process die), from its own configuration in a directory inside the pair's
+(so the pair's watchdog removes it too), on
 ports picked at run time; nothing in /etc is read or changed. Certificates
 come from a running mailservers.MailServers pair, so one CA serves all.
 """
@@ -24,8 +25,7 @@ import mailservers
 from mailservers import (MailServersError, MailServersUnavailable,
                          _listening, _pick_ports, _tail, _wait_for)
 
-SERVER_ROOT = os.environ.get("MAILCONN_TEST_SERVER_ROOT",
-                             "/opt/mailconn-test-servers")
+SERVER_ROOT = mailservers.PRIVATE_SERVER_ROOT
 LIBDIRS = [os.path.join(SERVER_ROOT, "usr/lib/x86_64-linux-gnu"),
            os.path.join(SERVER_ROOT, "usr/lib")]
 STOP_TIMEOUT = 10.0
@@ -91,7 +91,11 @@ class PrivateServer:
         if os.geteuid() != 0:
             raise MailServersUnavailable(f"{self.NAME} needs root")
         self.check()
-        self.dir = tempfile.mkdtemp(prefix=f"mailconn-{self.NAME}-")
+        # Inside the pair's directory: should this process die without
+        # stopping anything, the pair's watchdog removes it with the rest
+        # (and the server itself gets SIGKILL as its parent dies).
+        self.dir = tempfile.mkdtemp(prefix=self.NAME + "-",
+                                    dir=self.pair.dir)
         os.chmod(self.dir, 0o755)
         try:
             self._start_once()
