@@ -347,3 +347,17 @@ def test_cyrus_starttls_on_tls_port(pair, cyrus):
 def test_cyrus_overlap(pair, cyrus):
     rc, doc = check(pair.env, "--overlap", **imap_args(cyrus, "plain"))
     assert_ok(rc, doc)
+
+
+@pytest.mark.parametrize("port, cause", [
+    ("wronghost", "CERT_HOSTNAME"),
+    ("expired", "CERT_EXPIRED"),
+])
+def test_cyrus_bad_certificate(pair, cyrus, port, cause):
+    rc, doc = check(pair.env, **imap_args(cyrus, port))
+    assert_fails(rc, doc, "UNTRUSTED_CERT", 1, cause)
+
+
+def test_exim_wrong_host_certificate(pair, exim):
+    rc, doc = check(pair.env, **exim_args(exim, "wronghost"))
+    assert_fails(rc, doc, "UNTRUSTED_CERT", 3, "CERT_HOSTNAME")

@@ -9,6 +9,8 @@ One master (foreground, -D) with these services on 127.0.0.1
   STARTTLS  plaintext, STARTTLS
   TLS12     implicit TLS, TLS 1.2 only (SCRAM -PLUS binds with tls-unique)
   PLAIN     implicit TLS, mechanisms PLAIN and LOGIN only
+  WRONGHOST, EXPIRED  implicit TLS with the pair's certificate of that
+            fault (per-service tls_server_cert)
 Users (the pair's simple ones) live in a private sasldb; with virtdomains
 Cyrus asks SASL for several spellings of a name, so each is created. INBOX
 is created on the first login (autocreate_quota). Cyrus waits 3 s after
@@ -31,7 +33,7 @@ SASLPASSWD2 = "/usr/sbin/saslpasswd2"
 
 class Cyrus(PrivateServer):
     NAME = "cyrus"
-    PORTS = ("tls", "starttls", "tls12", "plain")
+    PORTS = ("tls", "starttls", "tls12", "plain", "wronghost", "expired")
 
     def check(self):
         need(MASTER, "Cyrus IMAP (cyrus-imapd)")
@@ -59,11 +61,12 @@ class Cyrus(PrivateServer):
         for d in ("conf", "spool", "socket", "conf/proc", "conf/log"):
             os.mkdir(self.path(d), 0o750)
             os.chown(self.path(d), uid, gid)
-        for src, dst in ((self.pair.layout.cert("good"), "cert.pem"),
-                         (self.pair.layout.key("good"), "key.pem")):
-            shutil.copyfile(src, self.path(dst))
-            os.chown(self.path(dst), uid, gid)
-            os.chmod(self.path(dst), 0o600)
+        for name in ("good", "wronghost", "expired"):
+            for src, dst in ((self.pair.layout.cert(name), name + ".pem"),
+                             (self.pair.layout.key(name), name + "-key.pem")):
+                shutil.copyfile(src, self.path(dst))
+                os.chown(self.path(dst), uid, gid)
+                os.chmod(self.path(dst), 0o600)
         self._sasldb(uid, gid)
         d = self.dir
         conf = f"""\
@@ -81,8 +84,12 @@ autocreate_quota: 0
 sasl_pwcheck_method: auxprop
 sasl_auxprop_plugin: sasldb
 sasl_sasldb_path: {d}/sasldb2
-tls_server_cert: {d}/cert.pem
-tls_server_key: {d}/key.pem
+tls_server_cert: {d}/good.pem
+tls_server_key: {d}/good-key.pem
+wronghost_tls_server_cert: {d}/wronghost.pem
+wronghost_tls_server_key: {d}/wronghost-key.pem
+expired_tls_server_cert: {d}/expired.pem
+expired_tls_server_key: {d}/expired-key.pem
 tls12_tls_versions: tls1_2
 plain_sasl_mech_list: PLAIN LOGIN
 """
@@ -98,6 +105,8 @@ SERVICES {{
   starttls cmd="{BIN}/imapd -C {d}/imapd.conf" listen="{a}:{p['starttls']}" prefork=0
   tls12    cmd="{BIN}/imapd -C {d}/imapd.conf -s" listen="{a}:{p['tls12']}" prefork=0
   plain    cmd="{BIN}/imapd -C {d}/imapd.conf -s" listen="{a}:{p['plain']}" prefork=0
+  wronghost cmd="{BIN}/imapd -C {d}/imapd.conf -s" listen="{a}:{p['wronghost']}" prefork=0
+  expired  cmd="{BIN}/imapd -C {d}/imapd.conf -s" listen="{a}:{p['expired']}" prefork=0
 }}
 EVENTS {{
 }}

@@ -5,6 +5,7 @@ Listeners on 127.0.0.1 (MAILCONN_TEST_EXIM_*_PORT):
   TLS       implicit TLS (465-style)
   STARTTLS  plaintext, STARTTLS, AUTH only after it (587-style)
   TLS12     implicit TLS, TLS 1.2 at most
+  WRONGHOST implicit TLS with the pair's certificate for wrong.example
 AUTH PLAIN and LOGIN check a private lsearch file holding the pair's simple
 users (alice, bob, custom-login). The RCPT ACL refuses unauthenticated
 clients, a sender the login does not own ("Sender address <...> not owned
@@ -39,11 +40,13 @@ CONF = r"""
 primary_hostname = @HOST@
 domainlist local_domains = @DOMAIN@
 local_interfaces = <; @ADDR@
-daemon_smtp_ports = @TLS@ : @STARTTLS@ : @TLS12@
-tls_on_connect_ports = @TLS@ : @TLS12@
+daemon_smtp_ports = @TLS@ : @STARTTLS@ : @TLS12@ : @WRONGHOST@
+tls_on_connect_ports = @TLS@ : @TLS12@ : @WRONGHOST@
 tls_advertise_hosts = *
-tls_certificate = @DIR@/cert.pem
-tls_privatekey = @DIR@/key.pem
+tls_certificate = ${if eq{$received_port}{@WRONGHOST@}\
+  {@DIR@/wronghost.pem}{@DIR@/cert.pem}}
+tls_privatekey = ${if eq{$received_port}{@WRONGHOST@}\
+  {@DIR@/wronghost-key.pem}{@DIR@/key.pem}}
 tls_require_ciphers = ${if eq{$received_port}{@TLS12@}\
   {NORMAL:-VERS-TLS1.3}{NORMAL}}
 auth_advertise_hosts = ${if eq{$tls_in_cipher}{}{}{*}}
@@ -91,7 +94,7 @@ login:
 
 class Exim(PrivateServer):
     NAME = "exim"
-    PORTS = ("tls", "starttls", "tls12")
+    PORTS = ("tls", "starttls", "tls12", "wronghost")
 
     def check(self):
         need(EXIM, "Exim (exim4-daemon-light)")
@@ -117,7 +120,9 @@ class Exim(PrivateServer):
         # The certificate and key, readable by the exim user.
         layout = self.pair.layout
         for src, dst in ((layout.cert("good"), "cert.pem"),
-                         (layout.key("good"), "key.pem")):
+                         (layout.key("good"), "key.pem"),
+                         (layout.cert("wronghost"), "wronghost.pem"),
+                         (layout.key("wronghost"), "wronghost-key.pem")):
             shutil.copyfile(src, self.path(dst))
             os.chown(self.path(dst), uid, gid)
             os.chmod(self.path(dst), 0o600)
@@ -133,6 +138,7 @@ class Exim(PrivateServer):
             "@HOST@": mailservers.HOSTNAME, "@DOMAIN@": mailservers.DOMAIN,
             "@ADDR@": mailservers.ADDR, "@TLS@": str(p["tls"]),
             "@STARTTLS@": str(p["starttls"]), "@TLS12@": str(p["tls12"]),
+            "@WRONGHOST@": str(p["wronghost"]),
             "@DIR@": self.dir,
         }
         conf = CONF
