@@ -91,17 +91,31 @@ class PrivateServer:
         if os.geteuid() != 0:
             raise MailServersUnavailable(f"{self.NAME} needs root")
         self.check()
-        # Inside the pair's directory: should this process die without
-        # stopping anything, the pair's watchdog removes it with the rest
-        # (and the server itself gets SIGKILL as its parent dies).
-        self.dir = tempfile.mkdtemp(prefix=self.NAME + "-",
-                                    dir=self.pair.dir)
-        os.chmod(self.dir, 0o755)
-        try:
-            self._start_once()
-        except BaseException:
-            self.stop()
-            raise
+        # Another process may take a picked port before the server binds
+        # it: then the server exits, and one more try picks new ports.
+        for attempt in (1, 2):
+            # Inside the pair's directory: should this process die without
+            # stopping anything, the pair's watchdog ends the server and
+            # removes the directory with the rest.
+            self.dir = tempfile.mkdtemp(prefix=self.NAME + "-",
+                                        dir=self.pair.dir)
+            os.chmod(self.dir, 0o755)
+            self.log_files = []
+            try:
+                self._start_once()
+                return self
+            except MailServersUnavailable:
+                self.stop()
+                raise
+            except MailServersError as e:
+                self.stop()
+                if attempt == 2:
+                    raise
+                mailservers._log(f"{self.NAME} did not start, trying again "
+                                 f"on other ports: {str(e).splitlines()[0]}")
+            except BaseException:
+                self.stop()
+                raise
         return self
 
     def _start_once(self):
@@ -120,7 +134,11 @@ class PrivateServer:
             out.close()
         want = {(mailservers.ADDR, p) for p in ports}
         ok = _wait_for(lambda: self.proc.poll() is not None
-                       or want <= _listening(), self.START_TIMEOUT)
+                       or want <= _listening() or self._port_taken(),
+                       self.START_TIMEOUT)
+        if self._port_taken():
+            raise MailServersError(f"{self.NAME}: a port was taken before "
+                                   f"it could bind it\n{self.log_tails()}")
         if self.proc.poll() is not None:
             raise MailServersError(
                 f"{self.NAME} exited with status {self.proc.returncode} "
@@ -132,6 +150,17 @@ class PrivateServer:
         prefix = "MAILCONN_TEST_" + self.NAME.upper() + "_"
         self.env = {prefix + k.upper() + "_PORT": str(v)
                     for k, v in self.ports.items()}
+
+    def _port_taken(self):
+        # Exim keeps retrying a bind that fails; the others exit.
+        for path in self.log_files:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    if "Address already in use" in f.read():
+                        return True
+            except OSError:
+                pass
+        return False
 
     def log_tails(self, lines=25):
         return "".join(_tail(p, lines) for p in self.log_files)
