@@ -36,7 +36,9 @@ unpack_servers() {
 	local dl
 	dl=$(mktemp -d)
 	chmod 755 "$dl"         # apt's download sandbox user must write here
-	(cd "$dl" && apt-get download -qq "${server_debs[@]}")
+	# Package lists may be stale (a version since replaced): update once.
+	(cd "$dl" && { apt-get download -qq "${server_debs[@]}" ||
+		{ apt-get update -qq && apt-get download -qq "${server_debs[@]}"; }; })
 	mkdir -p "$server_root"
 	for deb in "$dl"/*.deb; do
 		dpkg -x "$deb" "$server_root"
