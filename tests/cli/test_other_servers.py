@@ -189,6 +189,27 @@ def test_exim_starttls_on_tls_port(pair, exim):
     assert_mismatch(rc, doc, "SMTP_SETTINGS", 3)
 
 
+def test_exim_auth_only_after_tls(pair, exim):
+    # auth_advertise_hosts: no AUTH on the plaintext connection.
+    rc, doc = check(pair.env, **exim_args(exim, "starttls", "plain"))
+    assert_fails(rc, doc, "SMTP_SETTINGS", 4, "AUTH_NOT_OFFERED")
+
+
+class AutoAssumedTls(AssertionError):
+    """auto security assumed implicit TLS on a non-standard port."""
+
+
+@pytest.mark.xfail(
+    strict=True, raises=AutoAssumedTls,
+    reason="issue 13 part 3: auto security on a non-standard port assumes "
+           "implicit TLS and fails against a STARTTLS service")
+def test_exim_auto_on_nonstandard_starttls_port(pair, exim):
+    rc, doc = check(pair.env, **exim_args(exim, "starttls", "auto"))
+    if doc["cause"] == "TLS_MODE_MISMATCH" and doc["stage"] == 3:
+        raise AutoAssumedTls(_brief(doc))
+    assert_ok(rc, doc)
+
+
 def test_exim_overlap(pair, exim):
     rc, doc = check(pair.env, "--overlap", **exim_args(exim))
     assert_ok(rc, doc)
