@@ -39,6 +39,9 @@ Command line:
 Exit status 77 means "cannot run here" (not root, packages missing); meson
 counts that as a skipped test.
 
+Cyrus IMAP, Exim and GNU imap4d run beside the pair from sibling modules
+(privserver.py, cyrus.py, exim.py, imap4d.py), in directories inside it.
+
 From Python (pytest):
   with MailServers() as servers:
       port = int(servers.env["MAILCONN_TEST_IMAP_TLS_PORT"])
