@@ -10,14 +10,51 @@ packages=(
 	python3-venv python3-setuptools python3-wheel
 	dovecot-imapd dovecot-lmtpd postfix libglib2.0-dev
 	clang libclang-rt-14-dev curl libcurl4-gnutls-dev
+	libxapian30 libical3 libidn12 libmailutils9 libgsasl18 libltdl7
+	sasl2-bin libsasl2-modules libnss-wrapper
 )
+
+# Cyrus IMAP, Exim and GNU imap4d for the real-server suite. cyrus-imapd
+# conflicts with dovecot-imapd and exim4 with postfix as packages, so these
+# are downloaded and unpacked (dpkg -x) into a private root that nothing
+# else uses; only their libraries (above) are installed. The tests look for
+# them in $MAILCONN_TEST_SERVER_ROOT (default below).
+server_root=${MAILCONN_TEST_SERVER_ROOT:-/opt/mailconn-test-servers}
+server_debs=(cyrus-imapd cyrus-common exim4-daemon-light exim4-base
+	mailutils-imap4d)
+
+unpack_servers() {
+	[ -x "$server_root/usr/lib/cyrus/bin/master" ] &&
+		[ -x "$server_root/usr/sbin/exim4" ] &&
+		[ -x "$server_root/usr/sbin/imap4d" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		# Not fatal: the tests that need them are skipped.
+		echo "Cyrus, Exim and imap4d are not unpacked in $server_root" \
+			"(their tests will be skipped); run this script as root." >&2
+		return 0
+	fi
+	local dl
+	dl=$(mktemp -d)
+	chmod 755 "$dl"         # apt's download sandbox user must write here
+	# Package lists may be stale (a version since replaced): update once.
+	(cd "$dl" && { apt-get download -qq "${server_debs[@]}" ||
+		{ apt-get update -qq && apt-get download -qq "${server_debs[@]}"; }; })
+	mkdir -p "$server_root"
+	for deb in "$dl"/*.deb; do
+		dpkg -x "$deb" "$server_root"
+	done
+	rm -rf "$dl"
+}
 
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+	unpack_servers
+	exit
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "Missing packages. Run as root:" >&2
@@ -38,4 +75,4 @@ fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
 [ $created_policy -eq 1 ] && rm -f /usr/sbin/policy-rc.d
-exit 0
+unpack_servers

@@ -39,6 +39,9 @@ Command line:
 Exit status 77 means "cannot run here" (not root, packages missing); meson
 counts that as a skipped test.
 
+Cyrus IMAP, Exim and GNU imap4d run beside the pair from sibling modules
+(privserver.py, cyrus.py, exim.py, imap4d.py), in directories inside it.
+
 From Python (pytest):
   with MailServers() as servers:
       port = int(servers.env["MAILCONN_TEST_IMAP_TLS_PORT"])
@@ -77,6 +80,9 @@ ADDR = "127.0.0.1"              # every good listener; also the client source
 START_TIMEOUT = 30.0            # overall bound for "start" to become ready
 STOP_TIMEOUT = 10.0             # bound for masters to exit after SIGTERM
 EXIT_UNAVAILABLE = 77           # meson's "skipped"
+# Where tools/install-deps.sh unpacks Cyrus, Exim and imap4d.
+PRIVATE_SERVER_ROOT = os.path.abspath(os.environ.get(
+    "MAILCONN_TEST_SERVER_ROOT", "/opt/mailconn-test-servers"))
 
 # Dovecot picks a certificate only per local address, so each certificate
 # fault gets its own loopback address (Linux routes all of 127/8 to lo).
@@ -694,6 +700,10 @@ def _server_binary(exe):
         return False
     if exe.startswith(("/usr/lib/dovecot/", "/usr/libexec/dovecot/",
                        "/usr/lib/postfix/", "/usr/libexec/postfix/")):
+        return True
+    # Cyrus, Exim and imap4d (privserver.py) run from here, in directories
+    # inside the pair's: the watchdog's cleanup ends them too.
+    if exe.startswith(PRIVATE_SERVER_ROOT + "/"):
         return True
     return os.path.basename(exe) in ("dovecot", "postfix", "postlog")
 
