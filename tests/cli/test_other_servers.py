@@ -58,7 +58,8 @@ def assert_ok_unless_plus(rc, doc):
 def assert_mismatch(rc, doc, error, stage):
     """TLS_MODE_MISMATCH; the known slow failure raises ModeMismatchSlow."""
     if (doc["error"] == error and doc["stage"] == stage
-            and doc["cause"] in ("TIMEOUT", "CONNECTION_CLOSED")):
+            and doc["cause"] in ("TIMEOUT", "GREETING_TIMEOUT",
+                                 "CONNECTION_CLOSED")):
         raise ModeMismatchSlow(_brief(doc))
     assert_fails(rc, doc, error, stage, "TLS_MODE_MISMATCH")
 
