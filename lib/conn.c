@@ -49,7 +49,7 @@ struct mailconn__conn {
 
 	mailconn_stage facts_stage;     /* the engine's stage at the last look */
 	char *caps_told;                /* capabilities last told, or NULL */
-	char mech_told[32];
+	char mech_told[64];
 
 	struct mailconn__failure failure;
 	char address[INET6_ADDRSTRLEN + 8];
@@ -310,6 +310,7 @@ step_handshake(struct mailconn__conn *c)
 			return;
 		}
 		info(c, "certificate accepted although untrusted: %s", detail);
+		c->ops->tls_unverified(c->engine);
 	}
 	struct mailconn__channel_binding cb = { 0 };
 	int have_cb = mailconn__tls_channel_binding(c->tls, &cb) == 0;

@@ -30,7 +30,8 @@
 	X(IMAP_ADDRESS,         imap_address,         IP,        1024,  0) \
 	X(SMTP_ADDRESS,         smtp_address,         IP,        1024,  0) \
 	X(CLIENT_NAME,          client_name,          HOST,      254,   0) \
-	X(LANGUAGE,             language,             LANGUAGE,  64,    0)
+	X(LANGUAGE,             language,             LANGUAGE,  64,    0) \
+	X(MECHANISMS,           mechanisms,           MECHLIST,  256,   0)
 
 #define MAILCONN__INT_OPTIONS(X) \
 	X(IMAP_PORT,            imap_port,            PORT,      0, 0) \

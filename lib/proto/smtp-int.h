@@ -79,6 +79,8 @@ struct mailconn__smtp {
 
 	enum mailconn__mech mech;
 	struct mailconn__sasl *sasl;
+	int cert_unverified;         /* accepted only by the user's leave */
+	int unbound_retry;           /* SCRAM-SHA-256 after -PLUS was refused */
 	char sasl_note[256];         /* OAuth error JSON, SCRAM e= text */
 };
 

@@ -165,6 +165,7 @@ class Option(_CEnum):
     SMTP_ADDRESS = 15
     CLIENT_NAME = 16
     LANGUAGE = 17
+    MECHANISMS = 18
     IMAP_PORT = 100
     IMAP_SECURITY = 101
     SMTP_PORT = 102

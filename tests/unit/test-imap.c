@@ -666,6 +666,8 @@ scram_init(struct harness *h, int bytewise)
 	h->p.crypto = fixed_crypto("rOprNGfwEbeRWgbNEkqO");
 	mailconn__imap_free(h->e);
 	h->e = mailconn__imap_new(&h->p);
+	/* Accepted unverified, so SCRAM goes first. */
+	mailconn__imap_tls_unverified(h->e);
 	mailconn__imap_tls_started(h->e, NULL);
 }
 
@@ -689,6 +691,10 @@ test_scram(int bytewise)
 	EXPECT_OUT(&h, "A2 EXAMINE INBOX\r\n");
 	CHECK_STR(h.log, "S: * OK [CAPABILITY IMAP4rev1 AUTH=SCRAM-SHA-256-PLUS "
 	                 "AUTH=SCRAM-SHA-256 AUTH=PLAIN] x\n"
+	                 "S: logging in with SCRAM-SHA-256: the certificate is "
+	                 "not verified, so the password is sent in a "
+	                 "recoverable form only if the server offers nothing "
+	                 "better\n"
 	                 "C: A1 AUTHENTICATE SCRAM-SHA-256\n"
 	                 "S: + \n"
 	                 "C: [redacted]\n"
@@ -750,6 +756,7 @@ test_scram_plus(void)
 	h.p.crypto = fixed_crypto("rOprNGfwEbeRWgbNEkqO");
 	mailconn__imap_free(h.e);
 	h.e = mailconn__imap_new(&h.p);
+	mailconn__imap_tls_unverified(h.e);
 	mailconn__imap_tls_started(h.e, &cb);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256 "
 	           "AUTH=SCRAM-SHA-256-PLUS] x\r\n");
@@ -758,6 +765,169 @@ test_scram_plus(void)
 	               "cD10bHMtZXhwb3J0ZXIsLG49dXNlcixyPXJPcHJOR2Z3RWJlUldnYk5F"
 	               "a3FP\r\n");
 	CHECK_STR(mailconn__imap_mechanism(h.e), "SCRAM-SHA-256-PLUS");
+	h_free(&h, "pencil", 0);
+}
+
+#define PLUS_C1 "cD10bHMtZXhwb3J0ZXIsLG49dXNlcixyPXJPcHJOR2Z3RWJlUldnYk5Fa3FP"
+
+/* A harness over implicit TLS with a channel binding; `unverified` as the
+ * driver reports a certificate accepted by the user's leave. */
+static void
+bound_init(struct harness *h, int unverified, const char *mechanisms)
+{
+	static const unsigned char binding[32] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct mailconn__channel_binding cb = { "tls-exporter", binding, 32 };
+	h_init(h, MAILCONN__TLS_IMPLICIT, "user", "pencil", 0);
+	h->p.crypto = fixed_crypto("rOprNGfwEbeRWgbNEkqO");
+	h->p.mechanisms = mechanisms;
+	mailconn__imap_free(h->e);
+	h->e = mailconn__imap_new(&h->p);
+	if (unverified)
+		mailconn__imap_tls_unverified(h->e);
+	mailconn__imap_tls_started(h->e, &cb);
+}
+
+static void
+test_mech_policy(void)
+{
+	struct harness h;
+
+	/* Verified: PLAIN inline, one round trip, -PLUS notwithstanding. */
+	bound_init(&h, 0, NULL);
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256-PLUS "
+	           "AUTH=SCRAM-SHA-256 AUTH=PLAIN] x\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN AHVzZXIAcGVuY2ls\r\n");
+	CHECK_STR(mailconn__imap_mechanism(h.e), "PLAIN");
+	h_free(&h, "pencil", 1);
+
+	/* No PLAIN: the LOGIN command, still one round trip. */
+	bound_init(&h, 0, NULL);
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] x\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"user\" \"pencil\"\r\n");
+	h_free(&h, "pencil", 1);
+
+	/* LOGIN disabled and no PLAIN: SCRAM. */
+	bound_init(&h, 0, NULL);
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGINDISABLED "
+	           "AUTH=SCRAM-SHA-256] x\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256 eSwsbj11c2VyLHI9ck9wck5H"
+	               "ZndFYmVSV2diTkVrcU8=\r\n");
+	h_free(&h, "pencil", 0);
+
+	/* Unverified: -PLUS first, and the transcript says why. */
+	bound_init(&h, 1, NULL);
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN "
+	           "AUTH=SCRAM-SHA-256 AUTH=SCRAM-SHA-256-PLUS] x\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	CHECK_CONTAINS(h.log, "logging in with SCRAM-SHA-256-PLUS: the "
+	               "certificate is not verified");
+	h_free(&h, "pencil", 0);
+
+	/* The caller's order rules; "LOGIN" is the LOGIN command. */
+	bound_init(&h, 1, "login,plain");
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN "
+	           "AUTH=SCRAM-SHA-256] x\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"user\" \"pencil\"\r\n");
+	h_free(&h, "pencil", 1);
+	bound_init(&h, 0, "SCRAM-SHA-256-PLUS,PLAIN");
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN "
+	           "AUTH=SCRAM-SHA-256-PLUS] x\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	h_free(&h, "pencil", 0);
+
+	/* None of the list offered: nothing is sent. */
+	bound_init(&h, 0, "PLAIN");
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] x\r\n");
+	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION,
+	            MAILCONN_CAUSE_AUTH_NO_MECHANISM);
+	EXPECT_OUT(&h, "");
+	h_free(&h, "pencil", 0);
+}
+
+static void
+test_plus_fallback(int bytewise)
+{
+	struct harness h;
+	static const char caps[] = "* OK [CAPABILITY IMAP4rev1 SASL-IR "
+	                           "AUTH=SCRAM-SHA-256-PLUS AUTH=SCRAM-SHA-256 "
+	                           "AUTH=PLAIN] x\r\n";
+
+	/* Cyrus over TLS 1.3: tls-exporter unknown, "bad protocol". The
+	 * retry goes without the binding ("n,,"), and the right password
+	 * passes. */
+	bound_init(&h, 1, NULL);
+	h.bytewise = bytewise;
+	SERVER(&h, caps);
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	SERVER(&h, "A1 NO bad protocol / cancel\r\n");
+	EXPECT_OUT(&h, "A2 AUTHENTICATE SCRAM-SHA-256 " SCRAM_C1 "\r\n");
+	CHECK_CONTAINS(h.log, "S: SCRAM-SHA-256-PLUS was refused, which does "
+	               "not prove the password wrong");
+	SERVER(&h, "+ " SCRAM_S1 "\r\n");
+	EXPECT_OUT(&h, SCRAM_C2 "\r\n");
+	SERVER(&h, "+ " SCRAM_S2 "\r\n");
+	EXPECT_OUT(&h, "\r\n");
+	SERVER(&h, "A2 OK [CAPABILITY IMAP4rev1] Logged in\r\n");
+	EXPECT_OUT(&h, "A3 EXAMINE INBOX\r\n");
+	CHECK_STR(mailconn__imap_mechanism(h.e),
+	          "SCRAM-SHA-256 (after SCRAM-SHA-256-PLUS was refused)");
+	h_free(&h, "pencil", 0);
+
+	/* GNU imap4d, wrong password: both refused, the second reply is the
+	 * verdict, and there is no third attempt. */
+	bound_init(&h, 1, NULL);
+	h.bytewise = bytewise;
+	SERVER(&h, caps);
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	SERVER(&h, "A1 NO AUTHENTICATE SCRAM-SHA-256-PLUS authentication "
+	           "failed\r\n");
+	EXPECT_OUT(&h, "A2 AUTHENTICATE SCRAM-SHA-256 " SCRAM_C1 "\r\n");
+	SERVER(&h, "+ " SCRAM_S1 "\r\n");
+	EXPECT_OUT(&h, SCRAM_C2 "\r\n");
+	SERVER(&h, "A2 NO AUTHENTICATE SCRAM-SHA-256 authentication failed\r\n");
+	EXPECT_FAIL(&h, MAILCONN_UNAUTHORIZED, MAILCONN_CAUSE_AUTH_REJECTED);
+	CHECK_CONTAINS(mailconn__imap_failure(h.e)->reply, "A2 NO");
+	EXPECT_OUT(&h, "");
+	h_free(&h, "pencil", 0);
+
+	/* The server's "e=" to the -PLUS proof: cancel, retry on the BAD. */
+	bound_init(&h, 1, NULL);
+	h.bytewise = bytewise;
+	SERVER(&h, caps);
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	SERVER(&h, "+ " SCRAM_S1 "\r\n");
+	drain(&h);
+	h.sent_len = 0;
+	h.sent[0] = '\0';
+	/* base64("e=channel-bindings-dont-match") */
+	SERVER(&h, "+ ZT1jaGFubmVsLWJpbmRpbmdzLWRvbnQtbWF0Y2g=\r\n");
+	EXPECT_OUT(&h, "*\r\n");
+	SERVER(&h, "A1 BAD AUTHENTICATE cancelled\r\n");
+	EXPECT_OUT(&h, "A2 AUTHENTICATE SCRAM-SHA-256 " SCRAM_C1 "\r\n");
+	h_free(&h, "pencil", 0);
+
+	/* BYE ends it: no retry on a closing connection. */
+	bound_init(&h, 1, NULL);
+	h.bytewise = bytewise;
+	SERVER(&h, caps);
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	SERVER(&h, "* BYE too many errors\r\n");
+	EXPECT_OUT(&h, "");
+	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_FAILED);
+	h_free(&h, "pencil", 0);
+
+	/* Only -PLUS offered: no retry, and never "wrong credentials". */
+	bound_init(&h, 1, NULL);
+	h.bytewise = bytewise;
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGINDISABLED "
+	           "AUTH=SCRAM-SHA-256-PLUS] x\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	SERVER(&h, "A1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n");
+	EXPECT_OUT(&h, "");
+	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_FAILED);
+	CHECK(mailconn__imap_failure(h.e)->outcome != MAILCONN_UNAUTHORIZED);
+	CHECK_CONTAINS(mailconn__imap_failure(h.e)->detail,
+	               "does not prove the password wrong");
 	h_free(&h, "pencil", 0);
 }
 
@@ -969,6 +1139,7 @@ main(void)
 		test_starttls_injection(bytewise);
 		test_login_literals(bytewise);
 		test_scram(bytewise);
+		test_plus_fallback(bytewise);
 		test_literals_from_server(bytewise);
 	}
 	test_starttls_full();
@@ -980,6 +1151,7 @@ main(void)
 	test_logindisabled();
 	test_oauth2();
 	test_scram_plus();
+	test_mech_policy();
 	test_refusals();
 	test_long_lines();
 	test_nul_bytes();
