@@ -15,7 +15,7 @@ import warnings
 import pytest
 
 from conftest import PASSWORD, secret_sent
-from peer import SMTP_EHLO, imap_serve, smtp_serve
+from peer import SMTP_EHLO, ScramServer, imap_serve, smtp_serve
 
 IMAP_HOST = "imap.example.com"
 SMTP_HOST = "smtp.example.com"
@@ -1214,3 +1214,102 @@ def test_subsecond_stage_timeout(make_peer, pki, steps, want):
     assert 0.25 <= took < 1.5, took
     if stage == 1:
         assert_no_secret(peer)
+
+
+# ---- mechanism policy and the one retry after a refused -PLUS ----------
+
+SCRAM_CAPS = (b"IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256-PLUS AUTH=SCRAM-SHA-256 "
+              b"AUTH=PLAIN")
+SCRAM_EHLO = (b"250-peer.example.com\r\n250-AUTH SCRAM-SHA-256-PLUS "
+              b"SCRAM-SHA-256 PLAIN\r\n250 ENHANCEDSTATUSCODES\r\n")
+# How real servers refuse a -PLUS they cannot check, a right password
+# notwithstanding: Cyrus SASL (tls-unique only, we bind tls-exporter on
+# TLS 1.3) and GNU imap4d with GNU SASL (no binding provided at all).
+PLUS_REFUSALS = {
+    "cyrus": b"NO bad protocol / cancel",
+    "imap4d": b"NO AUTHENTICATE SCRAM-SHA-256-PLUS authentication failed",
+}
+FALLBACK = "SCRAM-SHA-256 (after SCRAM-SHA-256-PLUS was refused)"
+WRONG_PASSWORD = "Wrong-0000-password"
+
+
+def commands(peer, name):
+    return [c for _, c in peer.commands if c == name]
+
+
+def test_verified_certificate_logs_in_with_plain(make_peer, pki, check):
+    # SCRAM and -PLUS offered, but the certificate is verified: PLAIN in
+    # one round trip, and no SCRAM exchange at all.
+    scram_imap, scram_smtp = ScramServer(PASSWORD), ScramServer(PASSWORD)
+    imap = tls_peer(make_peer, pki, [("call", imap_serve(
+        caps=SCRAM_CAPS, scram=scram_imap, refuse_plus=b"NO no"))])
+    smtp = tls_peer(make_peer, pki, [("call", smtp_serve(
+        ehlo=SCRAM_EHLO, scram=scram_smtp, refuse_plus=b"535 5.7.8 no"))])
+    res = check(imap.port, smtp.port)
+    assert res.rc == 0, res
+    assert res.json["stages"][1]["mechanism"] == "PLAIN", res
+    assert res.json["stages"][3]["mechanism"] == "PLAIN", res
+    assert scram_imap.gs2_headers == [] and scram_smtp.gs2_headers == []
+    assert len(commands(imap, b"AUTHENTICATE")) == 1, imap.describe()
+    assert len(commands(smtp, b"AUTH")) == 1, smtp.describe()
+
+
+@pytest.mark.parametrize("right", [True, False], ids=["right", "wrong"])
+@pytest.mark.parametrize("server", sorted(PLUS_REFUSALS))
+def test_imap_plus_refused_retried_once(make_peer, pki, check, server,
+                                        right):
+    # Behind a certificate the user allowed, -PLUS goes first; its refusal
+    # proves nothing, so one SCRAM-SHA-256 attempt follows ("n,,": "y,,"
+    # would be refused as a downgrade), and only that one's verdict counts.
+    scram = ScramServer(PASSWORD)
+    imap = tls_peer(make_peer, pki, [("call", imap_serve(
+        caps=SCRAM_CAPS, scram=scram, refuse_plus=PLUS_REFUSALS[server]))],
+        cert="selfsigned")
+    smtp = good_smtp(make_peer, pki)
+    res = check(imap.port, smtp.port, allow_untrusted=True,
+                password=PASSWORD if right else WRONG_PASSWORD)
+    assert len(commands(imap, b"AUTHENTICATE")) == 2, imap.describe()
+    assert scram.gs2_headers == [b"n,,"], scram.gs2_headers
+    assert b"trying once more with SCRAM-SHA-256" in res.stderr, res
+    if right:
+        assert res.rc == 0, res
+        assert res.json["stages"][1]["mechanism"] == FALLBACK, res
+    else:
+        assert_result(res, "UNAUTHORIZED", "AUTH_REJECTED", 2)
+        assert b"SCRAM-SHA-256 authentication failed" in \
+            res.json["server_reply"].encode(), res
+    assert_no_secret(imap)
+
+
+@pytest.mark.parametrize("right", [True, False], ids=["right", "wrong"])
+def test_smtp_plus_refused_retried_once(make_peer, pki, check, right):
+    scram = ScramServer(PASSWORD)
+    imap = good_imap(make_peer, pki)
+    smtp = tls_peer(make_peer, pki, [("call", smtp_serve(
+        ehlo=SCRAM_EHLO, scram=scram,
+        refuse_plus=b"535 5.7.8 bad protocol / cancel"))], cert="selfsigned")
+    res = check(imap.port, smtp.port, allow_untrusted=True,
+                password=PASSWORD if right else WRONG_PASSWORD)
+    assert len(commands(smtp, b"AUTH")) == 2, smtp.describe()
+    assert scram.gs2_headers == [b"n,,"], scram.gs2_headers
+    if right:
+        assert res.rc == 0, res
+        assert res.json["stages"][3]["mechanism"] == FALLBACK, res
+    else:
+        # The refused retry is the auth outcome, not a send failure.
+        assert_result(res, "UNAUTHORIZED", "AUTH_REJECTED", 4)
+        assert commands(smtp, b"MAIL") == [], smtp.describe()
+    assert_no_secret(smtp)
+
+
+def test_mechanism_list_fixes_the_order(make_peer, pki, check):
+    # The caller's list over a verified certificate: SCRAM, as asked.
+    scram = ScramServer(PASSWORD)
+    imap = tls_peer(make_peer, pki, [("call", imap_serve(
+        caps=SCRAM_CAPS, scram=scram))])
+    smtp = good_smtp(make_peer, pki)
+    res = check(imap.port, smtp.port,
+                extra=("--mechanisms", "SCRAM-SHA-256,PLAIN"))
+    assert res.rc == 0, res
+    assert res.json["stages"][1]["mechanism"] == "SCRAM-SHA-256", res
+    assert res.json["stages"][3]["mechanism"] == "PLAIN", res
