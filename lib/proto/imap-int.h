@@ -87,6 +87,7 @@ struct mailconn__imap {
 	int have_cb;
 	int cert_unverified;         /* accepted only by the user's leave */
 	int unbound_retry;           /* SCRAM-SHA-256 after -PLUS was refused */
+	int pipelined;               /* EXAMINE and LOGOUT went with the login */
 };
 
 /* A cursor over one line; lines may hold NUL bytes, so lengths rule. */

@@ -195,6 +195,42 @@ note_choice(struct mailconn__imap *e, const char *name, int exposed)
 		            (size_t)n < sizeof(note) ? (size_t)n : sizeof(note) - 1);
 }
 
+/* A login that is complete in one flight (LOGIN without synchronising
+ * literals, AUTHENTICATE PLAIN with SASL-IR) takes EXAMINE and LOGOUT
+ * along: one round trip instead of two, and LOGOUT's reply is never
+ * awaited. The server runs them in order, so the login's tagged reply
+ * still comes first and decides: a refused login is reported with its
+ * own text whatever the others answer, and a reply out of order is a
+ * protocol error. Tags stay A<n>, A<n+1>, A<n+2>; e->tag names the reply
+ * awaited now. */
+static void
+pipeline_rest(struct mailconn__imap *e)
+{
+	if (e->st != ST_LOGIN)
+		return;
+	int whole_login = e->use_login_cmd && e->pend_chunks == 0 &&
+	                  e->pend_next > e->pend_chunks;
+	int whole_plain = !e->use_login_cmd &&
+	                  e->mech == MAILCONN__MECH_PLAIN && !e->ir_pending &&
+	                  e->sasl_done;
+	if (!whole_login && !whole_plain)
+		return;
+	char line[48];
+	static const char *const rest[] = { "EXAMINE INBOX", "LOGOUT" };
+	for (unsigned i = 0; i < 2; i++) {
+		int n = snprintf(line, sizeof(line), "A%u %s", e->tag_no + 1 + i,
+		                 rest[i]);
+		if (n < 0 || (size_t)n >= sizeof(line) ||
+		    mailconn__buf_append(&e->out, line, (size_t)n) ||
+		    mailconn__buf_append(&e->out, "\r\n", 2)) {
+			imap_fail_nomem(e);
+			return;
+		}
+		imap_report(e, MAILCONN_DIR_SENT, line, (size_t)n);
+	}
+	e->pipelined = 1;
+}
+
 static void
 start_login(struct mailconn__imap *e)
 {
@@ -282,11 +318,11 @@ start_login(struct mailconn__imap *e)
 	            pol.exposed);
 	/* The LOGIN command is the plainer twin of SASL LOGIN; SASL LOGIN is
 	 * only worth it when the command is disabled. */
-	if (m == MAILCONN__MECH_LOGIN && !logindisabled) {
+	if (m == MAILCONN__MECH_LOGIN && !logindisabled)
 		login_command(e);
-		return;
-	}
-	authenticate_command(e, m);
+	else
+		authenticate_command(e, m);
+	pipeline_rest(e);
 }
 
 /* A refused SCRAM-SHA-256-PLUS says nothing about the password: servers
@@ -672,6 +708,12 @@ handle_tagged_ok(struct mailconn__imap *e, const char *l, size_t n,
 			mailconn__sasl_free(e->sasl);
 			e->sasl = NULL;
 		}
+		if (e->pipelined) {
+			/* EXAMINE is on its way: await its reply. */
+			imap_begin_command(e, MAILCONN__STEP_SELECT);
+			e->st = ST_EXAMINE;
+			break;
+		}
 		if (!e->caps_fresh) {
 			if (imap_send_command(e, MAILCONN__STEP_CAPABILITY,
 			                      "CAPABILITY") == 0)
@@ -684,6 +726,11 @@ handle_tagged_ok(struct mailconn__imap *e, const char *l, size_t n,
 			e->st = ST_EXAMINE;
 		break;
 	case ST_EXAMINE:
+		if (e->pipelined) {
+			e->cmd_open = 0;
+			e->st = ST_DONE;
+			break;
+		}
 		/* The verdict is in with EXAMINE's OK. LOGOUT is a courtesy:
 		 * send it and finish without waiting a round trip for the
 		 * reply (the driver closes once it is out). */

@@ -590,13 +590,10 @@ IMAP_BYE = {
                    "IMAP_VALIDATION", "SERVER_BYE", 1),
     "login": ({"login": b"* BYE autologout\r\n"},
               "IMAP_VALIDATION", "SERVER_BYE", 2),
-    "post-login-capability": (
-        {"login": b"A1 OK in\r\n",
-         "capability": lambda p: (b"* BYE going away\r\n"
-                                  if (True, b"LOGIN") in p.commands else
-                                  b"* CAPABILITY IMAP4rev1\r\n"
-                                  + p.last_tag + b" OK done\r\n")},
-        "IMAP_VALIDATION", "SERVER_BYE", 2),
+    # The login takes EXAMINE along, so no CAPABILITY follows it; the BYE
+    # comes between the login's OK and EXAMINE's answer.
+    "post-login": ({"login": b"A1 OK in\r\n* BYE going away\r\n"},
+                   "IMAP_VALIDATION", "SERVER_BYE", 2),
     "select": ({"select": b"* BYE mailbox gone\r\n"},
                "IMAP_VALIDATION", "SERVER_BYE", 2),
 }
@@ -1313,3 +1310,50 @@ def test_mechanism_list_fixes_the_order(make_peer, pki, check):
     assert res.rc == 0, res
     assert res.json["stages"][1]["mechanism"] == "SCRAM-SHA-256", res
     assert res.json["stages"][3]["mechanism"] == "PLAIN", res
+
+
+# ---- IMAP: login, EXAMINE and LOGOUT in one flight ---------------------
+
+def one_flight_imap(make_peer, pki, answer):
+    # Each expect is met before the server says anything after the
+    # greeting: a client that waited for the login's reply would stall.
+    return tls_peer(make_peer, pki, [
+        ("send", b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n"),
+        ("expect", rb"^A1 AUTHENTICATE PLAIN \S+$"),
+        ("expect", rb"^A2 EXAMINE INBOX$"),
+        ("expect", rb"^A3 LOGOUT$"),
+        ("send", answer), ("close",)])
+
+
+def test_imap_login_examine_logout_in_one_flight(make_peer, pki, check):
+    imap = one_flight_imap(make_peer, pki,
+                           b"A1 OK [CAPABILITY IMAP4rev1] in\r\n"
+                           b"* 0 EXISTS\r\nA2 OK [READ-ONLY] done\r\n"
+                           b"* BYE\r\nA3 OK bye\r\n")
+    smtp = good_smtp(make_peer, pki)
+    res = check(imap.port, smtp.port)
+    assert res.rc == 0, res
+
+
+def test_imap_one_flight_refused_login_keeps_its_text(make_peer, pki,
+                                                      check):
+    # The pipelined EXAMINE is answered too, and must not be mistaken for
+    # the verdict.
+    imap = one_flight_imap(make_peer, pki,
+                           b"A1 NO [AUTHENTICATIONFAILED] Authentication "
+                           b"failed.\r\nA2 BAD Error in IMAP command "
+                           b"EXAMINE: Not logged in\r\n* BYE\r\nA3 OK\r\n")
+    res = check(imap.port)
+    assert_result(res, "UNAUTHORIZED", "AUTH_REJECTED", 2)
+    assert res.json["server_reply"] == \
+        "A1 NO [AUTHENTICATIONFAILED] Authentication failed.", res
+
+
+def test_imap_one_flight_examine_answer_first_is_refused(make_peer, pki,
+                                                         check):
+    # An injected answer to EXAMINE ahead of the login's: never success.
+    imap = one_flight_imap(make_peer, pki,
+                           b"A2 OK [READ-ONLY] done\r\nA1 OK in\r\n")
+    smtp = good_smtp(make_peer, pki)
+    res = check(imap.port, smtp.port)
+    assert_result(res, "IMAP_VALIDATION", "PROTOCOL_ERROR", 2)
