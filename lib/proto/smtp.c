@@ -126,6 +126,7 @@ note_choice(struct mailconn__smtp *e, int exposed)
 }
 
 static void start_mech(struct mailconn__smtp *e, int have_binding);
+static void pipeline_envelope(struct mailconn__smtp *e);
 
 static void
 begin_auth(struct mailconn__smtp *e)
@@ -202,8 +203,10 @@ start_mech(struct mailconn__smtp *e, int have_binding)
 			            : mailconn__buf_append(&line, "=", 1);
 		if (rc)
 			smtp_fail_nomem(e);
-		else if (smtp_send_line(e, line.data, line.len, shown) == 0)
+		else if (smtp_send_line(e, line.data, line.len, shown) == 0) {
 			smtp_expect_reply(e, EX_AUTH);
+			pipeline_envelope(e);
+		}
 	}
 	mailconn__buf_free(&ir);
 	mailconn__buf_free(&line);
@@ -350,6 +353,11 @@ on_auth(struct mailconn__smtp *e, int code)
 			return;
 		}
 		smtp_drop_sasl(e);
+		if (e->auth_pipelined) {
+			/* MAIL, RCPT and DATA are already on their way. */
+			e->stage = MAILCONN_STAGE_TEST_SEND;
+			return;
+		}
 		/* Overlapped mode: the test message waits until IMAP passed. */
 		if (e->p.hold_before_send) {
 			e->rs = RS_HELD;
@@ -387,10 +395,47 @@ has_8bit(const char *s)
 	return 0;
 }
 
+static void queue_envelope(struct mailconn__smtp *e);
+
 static void
 begin_send(struct mailconn__smtp *e)
 {
 	e->stage = MAILCONN_STAGE_TEST_SEND;
+	queue_envelope(e);
+}
+
+static int
+needs_smtputf8(const struct mailconn__smtp *e)
+{
+	return mailconn__address_needs_smtputf8(e->p.mail_from ? e->p.mail_from
+	                                                        : "") ||
+	       mailconn__address_needs_smtputf8(e->p.rcpt_to ? e->p.rcpt_to
+	                                                     : "");
+}
+
+/* RFC 4954 4: an AUTH whose initial response completes it may be followed
+ * by pipelined commands. With PLAIN, MAIL, RCPT and DATA go in the same
+ * flight: one round trip less. Replies come in order, so AUTH's reply is
+ * read first and decides: a refusal ends as the login's failure with its
+ * own text, and the message itself is only sent on DATA's 354, which is
+ * only acted on after AUTH's 235. Not in overlapped mode, where the send
+ * must wait for the IMAP verdict, nor where the envelope would be refused
+ * by what EHLO lacked (that verdict belongs to stage 5, after AUTH). */
+static void
+pipeline_envelope(struct mailconn__smtp *e)
+{
+	if (e->mech != MAILCONN__MECH_PLAIN || !e->has_pipelining ||
+	    e->p.hold_before_send || e->rs != RS_RUN || e->npending < 1 ||
+	    e->pending[e->npending - 1] != EX_AUTH ||
+	    (needs_smtputf8(e) && !e->has_smtputf8))
+		return;
+	e->auth_pipelined = 1;
+	queue_envelope(e);
+}
+
+static void
+queue_envelope(struct mailconn__smtp *e)
+{
 	const char *from = e->p.mail_from ? e->p.mail_from : "";
 	const char *rcpt = e->p.rcpt_to ? e->p.rcpt_to : "";
 	int utf8 = mailconn__address_needs_smtputf8(from) ||

@@ -1357,3 +1357,49 @@ def test_imap_one_flight_examine_answer_first_is_refused(make_peer, pki,
     smtp = good_smtp(make_peer, pki)
     res = check(imap.port, smtp.port)
     assert_result(res, "IMAP_VALIDATION", "PROTOCOL_ERROR", 2)
+
+
+# ---- SMTP: AUTH PLAIN, MAIL, RCPT and DATA in one flight ---------------
+
+PIPE_EHLO = (b"250-peer.example.com\r\n250-PIPELINING\r\n250-AUTH PLAIN\r\n"
+             b"250 ENHANCEDSTATUSCODES\r\n")
+
+
+def one_flight_smtp(make_peer, pki, answer, rest=()):
+    return tls_peer(make_peer, pki, [
+        ("send", b"220 peer.example.com ESMTP\r\n"),
+        ("expect", rb"^EHLO "), ("send", PIPE_EHLO),
+        ("expect", rb"^AUTH PLAIN \S+$"),
+        ("expect", rb"^MAIL FROM:<"),
+        ("expect", rb"^RCPT TO:<"),
+        ("expect", rb"^DATA$"),
+        ("send", answer)] + list(rest) + [("close",)])
+
+
+def test_smtp_auth_and_envelope_in_one_flight(make_peer, pki, check):
+    imap = good_imap(make_peer, pki)
+    smtp = one_flight_smtp(make_peer, pki,
+                           b"235 2.7.0 ok\r\n250 2.1.0 ok\r\n250 2.1.5 ok\r\n"
+                           b"354 go ahead\r\n",
+                           [("expect", rb"^\.$"),
+                            ("send", b"250 2.0.0 queued\r\n"),
+                            ("expect", rb"^QUIT$")])
+    res = check(imap.port, smtp.port)
+    assert res.rc == 0, res
+
+
+def test_smtp_one_flight_refused_auth_is_the_auth_outcome(make_peer, pki,
+                                                          check):
+    # Even a 354 to the pipelined DATA must not send the message: the
+    # refused AUTH ends it, with its own text, at stage 4.
+    imap = good_imap(make_peer, pki)
+    smtp = one_flight_smtp(make_peer, pki,
+                           b"535 5.7.8 Error: authentication failed\r\n"
+                           b"530 5.7.0 Authentication required\r\n"
+                           b"554 5.5.1 Error: no valid recipients\r\n"
+                           b"354 go ahead\r\n")
+    res = check(imap.port, smtp.port)
+    assert_result(res, "UNAUTHORIZED", "AUTH_REJECTED", 4)
+    assert res.json["server_reply"] == \
+        "535 5.7.8 Error: authentication failed", res
+    assert b"Subject:" not in smtp.received_tls, smtp.describe()

@@ -191,10 +191,10 @@ test_happy_pipelining(enum feed_mode mode)
 	          "S: 250-AUTH PLAIN LOGIN\n"
 	          "S: 250 ENHANCEDSTATUSCODES\n"
 	          "C: AUTH PLAIN [redacted]\n"
-	          "S: 235 2.7.0 Authentication successful\n"
 	          "C: MAIL FROM:<user@example.com>\n"
 	          "C: RCPT TO:<bcc@example.net>\n"
 	          "C: DATA\n"
+	          "S: 235 2.7.0 Authentication successful\n"
 	          "S: 250 2.1.0 Ok\n"
 	          "S: 250 2.1.5 Ok\n"
 	          "S: 354 End data with <CR><LF>.<CR><LF>\n"
@@ -499,8 +499,9 @@ test_auth_failures(void)
 		CHECK_INT(f->step, MAILCONN__STEP_AUTHENTICATE);
 		CHECK_STR(f->reply, "535 5.7.8 Error: authentication failed: "
 		          "authentication failure");
-		/* One attempt only: nothing after the AUTH line. */
-		CHECK_STR(client(&r), EHLO_SENT AUTH_SENT);
+		/* One attempt only: nothing after the pipelined envelope,
+		 * and never the message. */
+		CHECK_STR(client(&r), EHLO_SENT AUTH_SENT ENVELOPE);
 		done(&r);
 	}
 
@@ -856,6 +857,67 @@ test_plus_fallback(void)
 	cert_unverified = 0;
 }
 
+/* AUTH PLAIN, MAIL, RCPT and DATA in one flight; the replies are read in
+ * order and AUTH's decides. */
+static void
+test_auth_pipelined(void)
+{
+	struct run r;
+	const struct mailconn__failure *f;
+
+	/* Refused AUTH while the server answers the envelope too, even with
+	 * a 354: the login's failure with its own text, no message sent. */
+	static const char *const refused[] = {
+		GREETING, EHLO_PIPE,
+		"535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6\r\n"
+		"530 5.7.0 Authentication required\r\n"
+		"554 5.5.1 Error: no valid recipients\r\n"
+		"354 End data with <CR><LF>.<CR><LF>\r\n", NULL,
+	};
+	for (int m = WHOLE; m <= BYTES; m++) {
+		f = expect_failure(&r, MAILCONN__TLS_IMPLICIT, refused,
+		                   (enum feed_mode)m);
+		CHECK_INT(f->outcome, MAILCONN_UNAUTHORIZED);
+		CHECK_INT(f->stage, MAILCONN_STAGE_SMTP_LOGIN);
+		CHECK_INT(f->step, MAILCONN__STEP_AUTHENTICATE);
+		CHECK_STR(f->reply, "535 5.7.8 Error: authentication failed: "
+		          "UGFzc3dvcmQ6");
+		CHECK_STR(client(&r), EHLO_SENT AUTH_SENT ENVELOPE);
+		done(&r);
+	}
+
+	/* Logged in, sender refused: stage 5 with MAIL's own reply. */
+	static const char *const sender[] = {
+		GREETING, EHLO_PIPE,
+		"235 2.7.0 ok\r\n553 5.7.1 Sender address rejected: not owned\r\n"
+		"554 5.5.1 Error: no valid recipients\r\n"
+		"554 5.5.1 Error: no valid recipients\r\n", NULL,
+	};
+	f = expect_failure(&r, MAILCONN__TLS_IMPLICIT, sender, WHOLE);
+	CHECK_INT(f->stage, MAILCONN_STAGE_TEST_SEND);
+	CHECK_INT(f->step, MAILCONN__STEP_MAIL_FROM);
+	CHECK_STR(f->reply, "553 5.7.1 Sender address rejected: not owned");
+	done(&r);
+
+	/* Overlapped mode: AUTH alone; nothing of the send before release. */
+	struct mailconn__engine_params p = params(MAILCONN__TLS_IMPLICIT);
+	p.hold_before_send = 1;
+	static const char *const held[] = {
+		GREETING, EHLO_PIPE, "235 2.7.0 ok\r\n", NULL,
+	};
+	play(&r, p, held, WHOLE);
+	CHECK_STR(client(&r), EHLO_SENT AUTH_SENT);
+	done(&r);
+
+	/* Without PIPELINING: AUTH alone, too. */
+	static const char *const stepwise[] = {
+		GREETING, "250-x\r\n250 AUTH PLAIN\r\n", NULL,
+	};
+	play(&r, params(MAILCONN__TLS_IMPLICIT), stepwise, WHOLE);
+	CHECK_STR(client(&r), EHLO_SENT AUTH_SENT);
+	done(&r);
+}
+
 static void
 test_oauth(void)
 {
@@ -1035,6 +1097,7 @@ main(void)
 	test_login_mech();
 	test_scram();
 	test_mech_policy();
+	test_auth_pipelined();
 	test_plus_fallback();
 	test_oauth();
 	test_send_refusals();
