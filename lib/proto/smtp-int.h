@@ -77,6 +77,7 @@ struct mailconn__smtp {
 	struct mailconn__buf caps;
 	struct mailconn__buf mechs;
 	int has_starttls, has_pipelining, has_smtputf8, has_8bitmime;
+	int has_chunking;
 	int has_auth;
 
 	enum mailconn__mech mech;

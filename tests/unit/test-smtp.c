@@ -918,6 +918,59 @@ test_auth_pipelined(void)
 	done(&r);
 }
 
+/* CHUNKING: BDAT LAST carries the message, unstuffed, in the same flight. */
+static void
+test_bdat(void)
+{
+	struct run r;
+	char bdat[32];
+	snprintf(bdat, sizeof(bdat), "BDAT %zu LAST\r\n", strlen(MESSAGE));
+	static const char *const turns[] = {
+		GREETING,
+		"250-x\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n",
+		"235 2.7.0 ok\r\n250 2.1.0 ok\r\n250 2.1.5 ok\r\n"
+		"250 2.0.0 Ok: 41 bytes queued as 4F00\r\n",
+		"221 bye\r\n", NULL,
+	};
+	for (int m = WHOLE; m <= BYTES; m++) {
+		play(&r, params(MAILCONN__TLS_IMPLICIT), turns, (enum feed_mode)m);
+		CHECK_INT(r.last, MAILCONN__ACT_DONE);
+		char want[512];
+		snprintf(want, sizeof(want), "%s%s%s%s%s%s", EHLO_SENT, AUTH_SENT,
+		         "MAIL FROM:<user@example.com>\r\n"
+		         "RCPT TO:<bcc@example.net>\r\n", bdat, MESSAGE,
+		         "QUIT\r\n");
+		CHECK_STR(client(&r), want);
+		CHECK_CONTAINS(transcript(&r), "C: BDAT ");
+		done(&r);
+	}
+
+	/* The chunk refused: the message's verdict, stage 5. */
+	static const char *const refused[] = {
+		GREETING,
+		"250-x\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n",
+		"235 2.7.0 ok\r\n250 2.1.0 ok\r\n250 2.1.5 ok\r\n"
+		"554 5.7.1 Message rejected as spam\r\n", NULL,
+	};
+	const struct mailconn__failure *f =
+		expect_failure(&r, MAILCONN__TLS_IMPLICIT, refused, WHOLE);
+	CHECK_INT(f->stage, MAILCONN_STAGE_TEST_SEND);
+	CHECK_INT(f->step, MAILCONN__STEP_END_OF_DATA);
+	CHECK_STR(f->reply, "554 5.7.1 Message rejected as spam");
+	done(&r);
+
+	/* CHUNKING without PIPELINING: the stepwise DATA. */
+	static const char *const stepwise[] = {
+		GREETING, "250-x\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n",
+		"235 ok\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n",
+		"250 ok\r\n", "221 bye\r\n", NULL,
+	};
+	play(&r, params(MAILCONN__TLS_IMPLICIT), stepwise, WHOLE);
+	CHECK_INT(r.last, MAILCONN__ACT_DONE);
+	CHECK_CONTAINS(client(&r), "DATA\r\n" STUFFED ".\r\n");
+	done(&r);
+}
+
 static void
 test_oauth(void)
 {
@@ -1098,6 +1151,7 @@ main(void)
 	test_scram();
 	test_mech_policy();
 	test_auth_pipelined();
+	test_bdat();
 	test_plus_fallback();
 	test_oauth();
 	test_send_refusals();
