@@ -43,12 +43,15 @@ usage(FILE *out)
 	      "    [--imap-cert-sha256 FINGERPRINT] [--smtp-cert-sha256 FINGERPRINT]\n"
 	      "    [--timeout SECONDS] [--password-env VAR | --password-file FILE |\n"
 	      "     --oauth2-token-env VAR] [--resolve HOST:PORT:ADDR[,ADDR]...]... [--overlap]\n"
-	      "    [--lang en|nb] [--json] [--verbose]\n"
+	      "    [--lang en|nb] [--mechanisms LIST] [--json] [--verbose]\n"
 	      "--lang chooses the language of the hint and message (default: from\n"
 	      "LC_ALL, LC_MESSAGES or LANG; English otherwise).\n"
 	      "--imap-cert-sha256 and --smtp-cert-sha256 accept exactly the certificate\n"
 	      "with that SHA-256 fingerprint (as a failed check shows it), even if\n"
-	      "untrusted, and refuse any other.\n", out);
+	      "untrusted, and refuse any other.\n"
+	      "--mechanisms fixes the login mechanisms and their order, e.g.\n"
+	      "SCRAM-SHA-256-PLUS,SCRAM-SHA-256 (default: PLAIN when the certificate\n"
+	      "is verified, SCRAM first when it is not).\n", out);
 }
 
 static int
@@ -457,7 +460,7 @@ enum {
 	OPT_SMTP_SECURITY, OPT_BCC, OPT_SUBJECT, OPT_CA_FILE, OPT_ALLOW_UNTRUSTED,
 	OPT_TIMEOUT, OPT_PASSWORD_ENV, OPT_PASSWORD_FILE, OPT_TOKEN_ENV,
 	OPT_RESOLVE, OPT_OVERLAP, OPT_JSON, OPT_VERBOSE, OPT_HELP, OPT_LANG,
-	OPT_IMAP_CERT_SHA256, OPT_SMTP_CERT_SHA256
+	OPT_IMAP_CERT_SHA256, OPT_SMTP_CERT_SHA256, OPT_MECHANISMS
 };
 
 static const struct option long_options[] = {
@@ -484,6 +487,7 @@ static const struct option long_options[] = {
 	{ "overlap", no_argument, NULL, OPT_OVERLAP },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "lang", required_argument, NULL, OPT_LANG },
+	{ "mechanisms", required_argument, NULL, OPT_MECHANISMS },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -655,6 +659,10 @@ run(int argc, char **argv, mailconn_config *cfg)
 			break;
 		case OPT_LANG:
 			rc = set_str(cfg, MAILCONN_OPT_LANGUAGE, optarg, "--lang");
+			break;
+		case OPT_MECHANISMS:
+			rc = set_str(cfg, MAILCONN_OPT_MECHANISMS, optarg,
+			             "--mechanisms");
 			break;
 		case OPT_VERBOSE:
 			o.verbose = 1;

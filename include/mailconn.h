@@ -327,6 +327,29 @@ typedef enum mailconn_option {
 	 * read with getenv() when the session is made (the process's locale
 	 * is never queried or changed); English when none is set. */
 	MAILCONN_OPT_LANGUAGE = 17,
+	/** The SASL mechanisms to log in with, in order, comma-separated:
+	 * any of "SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "PLAIN", "LOGIN",
+	 * "XOAUTH2", "OAUTHBEARER" (any case, each at most once; checked when
+	 * set). The first one the server offers is used ("LOGIN" also names
+	 * IMAP's LOGIN command); none offered ends the login stage with
+	 * MAILCONN_CAUSE_AUTH_NO_MECHANISM. Default: unset, and the library
+	 * chooses: PLAIN (LOGIN where PLAIN is not offered) when the server's
+	 * certificate was verified, since it logs in within one round trip and
+	 * TLS already keeps the password from anyone else; SCRAM-SHA-256-PLUS,
+	 * then SCRAM-SHA-256, when the certificate was accepted only because of
+	 * MAILCONN_OPT_ALLOW_UNTRUSTED_CERT or the connection is plaintext by
+	 * choice, so that an interceptor never gets the password in a
+	 * recoverable form.
+	 *
+	 * Extra login attempt: when SCRAM-SHA-256-PLUS is refused (some servers
+	 * offer it but cannot check the channel binding, and a refusal then
+	 * says nothing about the password), the library tries once more on the
+	 * same connection with SCRAM-SHA-256, if offered and allowed by this
+	 * list. So one check makes at most two login attempts per protocol;
+	 * account lockout policies that count failed attempts may count both.
+	 * The transcript says so and MAILCONN_FACT_AUTH_MECHANISM reads
+	 * "SCRAM-SHA-256 (after SCRAM-SHA-256-PLUS was refused)". */
+	MAILCONN_OPT_MECHANISMS = 18,
 	/** Accept the IMAP server's certificate only if its SHA-256
 	 * fingerprint is this one: 64 hex digits, any case, either plain or
 	 * in pairs separated by colons as MAILCONN_FACT_CERT_SHA256 reports it.
@@ -397,7 +420,9 @@ typedef enum mailconn_fact {
 	/** IMAP: capability atoms separated by spaces. SMTP: the EHLO extension
 	 * lines, one per line, separated by "\n". */
 	MAILCONN_FACT_CAPABILITIES = 4,
-	/** SASL mechanism or command used to log in, e.g. "PLAIN". */
+	/** SASL mechanism or command used to log in, e.g. "PLAIN"; after the
+	 * one retry described at MAILCONN_OPT_MECHANISMS,
+	 * "SCRAM-SHA-256 (after SCRAM-SHA-256-PLUS was refused)". */
 	MAILCONN_FACT_AUTH_MECHANISM = 5,
 	/** Subject and issuer of the server certificate. */
 	MAILCONN_FACT_CERT_SUBJECT = 6,

@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "private.h"
 #include "proto/lang.h"
+#include "proto/sasl.h"
 #include "resolve.h"
 #include "tls.h"
 
@@ -34,6 +35,7 @@ enum value_kind {
 	KIND_MULTILINE, /* body: newlines allowed */
 	KIND_LANGUAGE,  /* a language tag or locale name */
 	KIND_SHA256,    /* a certificate fingerprint */
+	KIND_MECHLIST,  /* comma-separated SASL mechanism names */
 	KIND_PORT,
 	KIND_SECURITY,
 	KIND_FLAG,
@@ -475,6 +477,13 @@ mailconn_config_set_string(mailconn_config *cfg, mailconn_option option,
 			                   "separated by colons", d->name);
 		break;
 	}
+	case KIND_MECHLIST:
+		if (!mailconn__mech_list_valid(value))
+			return config_fail(cfg, d->id, "%s must be a comma-separated list of "
+			                   "SCRAM-SHA-256-PLUS, SCRAM-SHA-256, PLAIN, "
+			                   "LOGIN, XOAUTH2 or OAUTHBEARER, each at most "
+			                   "once", d->name);
+		break;
 	case KIND_TEXT:
 	case KIND_SECRET:
 		for (size_t i = 0; i < len; i++)

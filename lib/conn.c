@@ -49,7 +49,7 @@ struct mailconn__conn {
 
 	mailconn_stage facts_stage;     /* the engine's stage at the last look */
 	char *caps_told;                /* capabilities last told, or NULL */
-	char mech_told[32];
+	char mech_told[64];
 
 	/* What the connection waits for, should time run out: whether the
 	 * server finished a line yet (the greeting) and the last command. */
@@ -358,6 +358,7 @@ step_handshake(struct mailconn__conn *c)
 			return;
 		}
 		info(c, "certificate accepted although untrusted: %s", detail);
+		c->ops->tls_unverified(c->engine);
 	}
 	struct mailconn__channel_binding cb = { 0 };
 	int have_cb = mailconn__tls_channel_binding(c->tls, &cb) == 0;

@@ -31,6 +31,7 @@
 	X(SMTP_ADDRESS,         smtp_address,         IP,        1024,  0) \
 	X(CLIENT_NAME,          client_name,          HOST,      254,   0) \
 	X(LANGUAGE,             language,             LANGUAGE,  64,    0) \
+	X(MECHANISMS,           mechanisms,           MECHLIST,  256,   0) \
 	X(IMAP_CERT_SHA256,     imap_cert_sha256,     SHA256,    95,    0) \
 	X(SMTP_CERT_SHA256,     smtp_cert_sha256,     SHA256,    95,    0)
 

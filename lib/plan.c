@@ -119,7 +119,8 @@ mailconn__plan_build(const struct mailconn_config *cfg,
 	     copy_str(&plan->bcc, mailconn__config_str(cfg, MAILCONN_OPT_BCC)) ||
 	     copy_str(&plan->subject, mailconn__config_str(cfg, MAILCONN_OPT_SUBJECT)) ||
 	     copy_str(&plan->body, mailconn__config_str(cfg, MAILCONN_OPT_BODY)) ||
-	     copy_str(&plan->client_name, client_name ? client_name : "localhost")))
+	     copy_str(&plan->client_name, client_name ? client_name : "localhost") ||
+	     copy_str(&plan->mechanisms, mailconn__config_str(cfg, MAILCONN_OPT_MECHANISMS))))
 		rc = MAILCONN_E_NOMEM;
 	if (rc != MAILCONN_OK) {
 		mailconn__plan_clear(plan);
@@ -168,6 +169,7 @@ mailconn__plan_clear(struct mailconn__plan *plan)
 	free(plan->subject);
 	free(plan->body);
 	free(plan->client_name);
+	free(plan->mechanisms);
 	mailconn__trust_unref(plan->trust);
 	memset(plan, 0, sizeof *plan);
 }

@@ -38,6 +38,7 @@ struct mailconn__plan {
 	char *bcc;
 	char *subject, *body;        /* NULL: the message's defaults */
 	char *client_name;           /* EHLO argument */
+	char *mechanisms;            /* MAILCONN_OPT_MECHANISMS, or NULL */
 	int allow_untrusted;
 	int overlap;
 	int64_t stage_timeout_ms;

@@ -317,6 +317,7 @@ start_track(struct track *t, int64_t now)
 	e->username = sp->username;
 	e->password = sp->password;
 	e->oauth2_token = sp->oauth2_token;
+	e->mechanisms = s->plan.mechanisms;
 	if (t->protocol == MAILCONN_PROTOCOL_SMTP) {
 		e->client_name = s->plan.client_name;
 		e->mail_from = s->plan.from;

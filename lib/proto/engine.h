@@ -99,6 +99,7 @@ struct mailconn__engine_params {
 	const char *username;        /* login name (address or custom username) */
 	const char *password;        /* NULL when a token is used */
 	const char *oauth2_token;    /* NULL when a password is used */
+	const char *mechanisms;      /* the caller's mechanism list, or NULL */
 	mailconn__line_fn on_line;   /* may be NULL */
 	void *line_userdata;
 	/* SMTP only */
@@ -128,6 +129,11 @@ struct mailconn__engine_ops {
 	void (*output_done)(void *e, size_t n);
 	void (*tls_started)(void *e,
 	                    const struct mailconn__channel_binding *cb);
+	/* Called just before tls_started when the certificate failed
+	 * verification and was accepted only because the user allowed an
+	 * untrusted certificate: someone may be reading the line, which
+	 * decides the login mechanism. */
+	void (*tls_unverified)(void *e);
 	mailconn_stage (*stage)(const void *e);
 	const struct mailconn__failure *(*failure)(const void *e);
 	const char *(*capabilities)(const void *e);
@@ -164,6 +170,8 @@ extern const struct mailconn__engine_ops mailconn__smtp_engine;
 	static void name##_ops_tls_started(void *e,                            \
 	        const struct mailconn__channel_binding *cb)                    \
 	{ mailconn__##name##_tls_started(e, cb); }                             \
+	static void name##_ops_tls_unverified(void *e)                         \
+	{ mailconn__##name##_tls_unverified(e); }                              \
 	static mailconn_stage name##_ops_stage(const void *e)                  \
 	{ return mailconn__##name##_stage(e); }                                \
 	static const struct mailconn__failure *name##_ops_failure(             \
@@ -187,6 +195,7 @@ extern const struct mailconn__engine_ops mailconn__smtp_engine;
 		.output = name##_ops_output,                                   \
 		.output_done = name##_ops_output_done,                         \
 		.tls_started = name##_ops_tls_started,                         \
+		.tls_unverified = name##_ops_tls_unverified,                   \
 		.stage = name##_ops_stage,                                     \
 		.failure = name##_ops_failure,                                 \
 		.capabilities = name##_ops_capabilities,                       \

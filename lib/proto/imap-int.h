@@ -85,6 +85,9 @@ struct mailconn__imap {
 	unsigned char cb_data[IMAP_MAX_BINDING];
 	size_t cb_len;
 	int have_cb;
+	int cert_unverified;         /* accepted only by the user's leave */
+	int unbound_retry;           /* SCRAM-SHA-256 after -PLUS was refused */
+	int pipelined;               /* EXAMINE and LOGOUT went with the login */
 };
 
 /* A cursor over one line; lines may hold NUL bytes, so lengths rule. */

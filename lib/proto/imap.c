@@ -108,13 +108,16 @@ authenticate_command(struct mailconn__imap *e, enum mailconn__mech m)
 	struct mailconn__channel_binding cb = {
 		e->cb_type, e->cb_data, e->cb_len
 	};
+	/* The retry after a refused -PLUS says "n": "y" would tell a server
+	 * that offers -PLUS to treat it as a downgrade and refuse again. */
+	int bind = e->have_cb && !e->unbound_retry;
 
 	e->use_login_cmd = 0;
 	e->mech = m;
 	imap_begin_command(e, MAILCONN__STEP_AUTHENTICATE);
 	e->sasl = mailconn__sasl_new(m, e->p.username ? e->p.username : "",
 	                             imap_secret(e), e->p.host, e->p.port,
-	                             e->have_cb ? &cb : NULL, e->p.crypto);
+	                             bind ? &cb : NULL, e->p.crypto);
 	if (!e->sasl) {
 		imap_fail_nomem(e);
 		return;
@@ -174,13 +177,73 @@ authenticate_command(struct mailconn__imap *e, enum mailconn__mech m)
 	e->st = ST_LOGIN;
 }
 
+/* Only a certificate accepted unverified changes the usual choice, so
+ * only then does the transcript say why: the user sees that the password
+ * was kept from a possible interceptor where the server allowed. */
+static void
+note_choice(struct mailconn__imap *e, const char *name, int exposed)
+{
+	char note[200];
+	if (!exposed || !e->tls_active || e->p.mechanisms)
+		return;
+	int n = snprintf(note, sizeof(note), "logging in with %s: the "
+	                 "certificate is not verified, so the password is sent "
+	                 "in a recoverable form only if the server offers "
+	                 "nothing better", name);
+	if (n > 0)
+		imap_report(e, MAILCONN_DIR_INFO, note,
+		            (size_t)n < sizeof(note) ? (size_t)n : sizeof(note) - 1);
+}
+
+/* A login that is complete in one flight (LOGIN without synchronising
+ * literals, AUTHENTICATE PLAIN with SASL-IR) takes EXAMINE and LOGOUT
+ * along: one round trip instead of two, and LOGOUT's reply is never
+ * awaited. The server runs them in order, so the login's tagged reply
+ * still comes first and decides: a refused login is reported with its
+ * own text whatever the others answer, and a reply out of order is a
+ * protocol error. Tags stay A<n>, A<n+1>, A<n+2>; e->tag names the reply
+ * awaited now. */
+static void
+pipeline_rest(struct mailconn__imap *e)
+{
+	if (e->st != ST_LOGIN)
+		return;
+	int whole_login = e->use_login_cmd && e->pend_chunks == 0 &&
+	                  e->pend_next > e->pend_chunks;
+	int whole_plain = !e->use_login_cmd &&
+	                  e->mech == MAILCONN__MECH_PLAIN && !e->ir_pending &&
+	                  e->sasl_done;
+	if (!whole_login && !whole_plain)
+		return;
+	char line[48];
+	static const char *const rest[] = { "EXAMINE INBOX", "LOGOUT" };
+	for (unsigned i = 0; i < 2; i++) {
+		int n = snprintf(line, sizeof(line), "A%u %s", e->tag_no + 1 + i,
+		                 rest[i]);
+		if (n < 0 || (size_t)n >= sizeof(line) ||
+		    mailconn__buf_append(&e->out, line, (size_t)n) ||
+		    mailconn__buf_append(&e->out, "\r\n", 2)) {
+			imap_fail_nomem(e);
+			return;
+		}
+		imap_report(e, MAILCONN_DIR_SENT, line, (size_t)n);
+	}
+	e->pipelined = 1;
+}
+
 static void
 start_login(struct mailconn__imap *e)
 {
 	const char *token = e->p.oauth2_token && *e->p.oauth2_token
 	                    ? e->p.oauth2_token : NULL;
 	int logindisabled = imap_has_cap(e, "LOGINDISABLED");
-	int have_cb = e->have_cb && e->tls_active;
+	struct mailconn__mech_policy pol = {
+		.have_password = !token && e->p.password != NULL,
+		.have_token = token != NULL,
+		.have_binding = e->have_cb && e->tls_active,
+		.exposed = e->cert_unverified || !e->tls_active,
+		.order = e->p.mechanisms,
+	};
 	enum mailconn__mech m;
 
 	e->step = token ? MAILCONN__STEP_AUTHENTICATE : MAILCONN__STEP_LOGIN;
@@ -193,12 +256,13 @@ start_login(struct mailconn__imap *e)
 		return;
 	}
 	if (token) {
-		m = mailconn__sasl_choose(imap_auth_offered(e), 0, 1, have_cb);
+		m = mailconn__sasl_pick(imap_auth_offered(e), &pol);
 		if (m == MAILCONN__MECH_NONE) {
 			imap_fail(e, MAILCONN_IMAP_VALIDATION,
 			          MAILCONN_CAUSE_AUTH_NO_MECHANISM, NULL, 0,
-			          "server offers no OAuth2 mechanism (AUTH=XOAUTH2 or "
+			          "server offers no %s mechanism (AUTH=XOAUTH2 or "
 			          "AUTH=OAUTHBEARER; capabilities: %.400s)",
+			          e->p.mechanisms ? "configured OAuth2" : "OAuth2",
 			          e->caps.data ? e->caps.data : "");
 			return;
 		}
@@ -211,33 +275,99 @@ start_login(struct mailconn__imap *e)
 		          "no password or OAuth2 token to log in with");
 		return;
 	}
-	m = mailconn__sasl_choose(imap_auth_offered(e), 1, 0, have_cb);
+	/* The LOGIN command is offered by every IMAP server that does not
+	 * say LOGINDISABLED, whatever its AUTH= atoms: it competes as "LOGIN"
+	 * in the order. */
+	const char *offered = imap_auth_offered(e);
+	if (!logindisabled) {
+		if (mailconn__buf_append_str(&e->tmp, " LOGIN")) {
+			imap_fail_nomem(e);
+			return;
+		}
+		offered = e->tmp.data;
+	}
+	m = mailconn__sasl_pick(offered, &pol);
+	mailconn__buf_clear(&e->tmp);
+	if (m == MAILCONN__MECH_NONE && !e->p.mechanisms && !logindisabled)
+		m = MAILCONN__MECH_LOGIN;
+	if (m == MAILCONN__MECH_NONE) {
+		if (!e->tls_active && logindisabled)
+			imap_fail(e, MAILCONN_IMAP_SETTINGS,
+			          MAILCONN_CAUSE_AUTH_PRIVACY_REQUIRED,
+			          NULL, 0,
+			          "server disables LOGIN on this unencrypted "
+			          "connection (LOGINDISABLED) and offers no "
+			          "usable AUTH= mechanism: use TLS or STARTTLS");
+		else if (e->p.mechanisms)
+			imap_fail(e, MAILCONN_IMAP_VALIDATION,
+			          MAILCONN_CAUSE_AUTH_NO_MECHANISM, NULL, 0,
+			          "server offers none of the configured mechanisms "
+			          "(%.200s; capabilities: %.400s)", e->p.mechanisms,
+			          e->caps.data ? e->caps.data : "");
+		else
+			imap_fail(e, MAILCONN_IMAP_VALIDATION,
+			          MAILCONN_CAUSE_AUTH_NO_MECHANISM, NULL, 0,
+			          "server disables LOGIN (LOGINDISABLED) and "
+			          "offers no usable AUTH= mechanism "
+			          "(capabilities: %.400s)",
+			          e->caps.data ? e->caps.data : "");
+		return;
+	}
+	note_choice(e, m == MAILCONN__MECH_LOGIN && !logindisabled
+	               ? "the LOGIN command" : mailconn__mech_name(m),
+	            pol.exposed);
 	/* The LOGIN command is the plainer twin of SASL LOGIN; SASL LOGIN is
 	 * only worth it when the command is disabled. */
-	if (m == MAILCONN__MECH_NONE || m == MAILCONN__MECH_LOGIN) {
-		if (!logindisabled) {
-			login_command(e);
-			return;
-		}
-		if (m == MAILCONN__MECH_NONE) {
-			if (!e->tls_active)
-				imap_fail(e, MAILCONN_IMAP_SETTINGS,
-				          MAILCONN_CAUSE_AUTH_PRIVACY_REQUIRED,
-				          NULL, 0,
-				          "server disables LOGIN on this unencrypted "
-				          "connection (LOGINDISABLED) and offers no "
-				          "usable AUTH= mechanism: use TLS or STARTTLS");
-			else
-				imap_fail(e, MAILCONN_IMAP_VALIDATION,
-				          MAILCONN_CAUSE_AUTH_NO_MECHANISM, NULL, 0,
-				          "server disables LOGIN (LOGINDISABLED) and "
-				          "offers no usable AUTH= mechanism "
-				          "(capabilities: %.400s)",
-				          e->caps.data ? e->caps.data : "");
-			return;
-		}
-	}
+	if (m == MAILCONN__MECH_LOGIN && !logindisabled)
+		login_command(e);
+	else
+		authenticate_command(e, m);
+	pipeline_rest(e);
+}
+
+/* A refused SCRAM-SHA-256-PLUS says nothing about the password: servers
+ * offer it and then cannot check our channel binding (Cyrus SASL knows
+ * only tls-unique, GNU SASL provides none), and since the binding is part
+ * of the proof, even a right password fails. Try once more, on the same
+ * connection, without the binding; that attempt's verdict is the one
+ * reported. 1 when the retry is under way. */
+static int
+can_retry_unbound(struct mailconn__imap *e)
+{
+	enum mailconn__mech m = mailconn__mech_unbound(e->mech);
+	struct mailconn__mech_policy pol = {
+		.have_password = 1, .order = mailconn__mech_name(m),
+	};
+	int ok = !e->use_login_cmd && !e->unbound_retry &&
+	         m != MAILCONN__MECH_NONE && e->p.password &&
+	         !(e->p.oauth2_token && *e->p.oauth2_token) &&
+	         mailconn__mech_allowed(e->p.mechanisms, m) &&
+	         mailconn__sasl_pick(imap_auth_offered(e), &pol) == m;
+	mailconn__buf_clear(&e->tmp);
+	return ok;
+}
+
+static int
+retry_unbound(struct mailconn__imap *e)
+{
+	enum mailconn__mech m = mailconn__mech_unbound(e->mech);
+	if (!can_retry_unbound(e))
+		return 0;
+	char note[200];
+	int n = snprintf(note, sizeof(note), "%s was refused, which does not "
+	                 "prove the password wrong (the server may not support "
+	                 "the channel binding); trying once more with %s",
+	                 mailconn__mech_name(e->mech), mailconn__mech_name(m));
+	imap_report(e, MAILCONN_DIR_INFO, note,
+	            (size_t)n < sizeof(note) ? (size_t)n : sizeof(note) - 1);
+	mailconn__sasl_free(e->sasl);
+	e->sasl = NULL;
+	e->sasl_done = 0;
+	e->unbound_retry = 1;
+	mailconn__buf_clear(&e->ir);
+	e->ir_pending = 0;
 	authenticate_command(e, m);
+	return 1;
 }
 
 /* ---- Responses -------------------------------------------------------- */
@@ -304,6 +434,22 @@ handle_greeting(struct mailconn__imap *e, const char *l, size_t n)
 	}
 }
 
+/* A -PLUS refusal we could not follow with an unbound attempt: the
+ * channel binding is part of the proof, so the refusal cannot tell a
+ * wrong password from a server that does not check the binding. Never
+ * call that wrong credentials. */
+static void
+plus_refusal_unproven(struct mailconn__failure *f, mailconn_error outcome)
+{
+	if (f->outcome != MAILCONN_UNAUTHORIZED)
+		return;
+	f->outcome = outcome;
+	size_t n = strlen(f->detail);
+	snprintf(f->detail + n, sizeof(f->detail) - n, "; the server may not "
+	         "support the channel binding of SCRAM-SHA-256-PLUS, so this "
+	         "does not prove the password wrong");
+}
+
 /* Where a refusal of the command in flight sends us: the step the
  * classifier sees and the outcome it falls back to. */
 static void
@@ -326,6 +472,8 @@ refused(struct mailconn__imap *e, const char *l, size_t n, int bye)
 		                  "server refused STARTTLS");
 		break;
 	case ST_LOGIN: {
+		if (!bye && l && retry_unbound(e))
+			break;
 		char what[160];
 		snprintf(what, sizeof(what), "server %s the login (%s%s)",
 		         bye ? "ended the session (BYE) during" : "refused",
@@ -336,6 +484,9 @@ refused(struct mailconn__imap *e, const char *l, size_t n, int bye)
 		                                 : MAILCONN__STEP_AUTHENTICATE,
 		                  l, n, MAILCONN_UNAUTHORIZED,
 		                  MAILCONN_CAUSE_AUTH_REJECTED, what);
+		if (!e->use_login_cmd &&
+		    e->mech == MAILCONN__MECH_SCRAM_SHA_256_PLUS)
+			plus_refusal_unproven(&e->pp.failure, imap_stage_outcome(e));
 		break;
 	}
 	case ST_CAPABILITY_POST:
@@ -457,6 +608,17 @@ handle_continuation(struct mailconn__imap *e, const char *l, size_t n)
 		                         (const unsigned char *)e->sasl_in.data,
 		                         e->sasl_in.len, &e->sasl_out);
 	mailconn__buf_clear(&e->sasl_in);
+	if (st == MAILCONN__SASL_ERROR && !bad_b64 &&
+	    mailconn__sasl_error_cause(e->sasl) == MAILCONN_CAUSE_AUTH_REJECTED &&
+	    can_retry_unbound(e)) {
+		/* The server's own "e=" refusal of the -PLUS proof: cancel
+		 * (RFC 3501 6.2.2), and retry when it confirms. */
+		if (mailconn__buf_append(&e->out, "*\r\n", 3) == 0)
+			imap_report(e, MAILCONN_DIR_SENT, "*", 1);
+		else
+			imap_fail_nomem(e);
+		return;
+	}
 	if (st == MAILCONN__SASL_ERROR) {
 		mailconn_cause cause = bad_b64 ? MAILCONN_CAUSE_PROTOCOL_ERROR
 		                       : mailconn__sasl_error_cause(e->sasl);
@@ -546,6 +708,12 @@ handle_tagged_ok(struct mailconn__imap *e, const char *l, size_t n,
 			mailconn__sasl_free(e->sasl);
 			e->sasl = NULL;
 		}
+		if (e->pipelined) {
+			/* EXAMINE is on its way: await its reply. */
+			imap_begin_command(e, MAILCONN__STEP_SELECT);
+			e->st = ST_EXAMINE;
+			break;
+		}
 		if (!e->caps_fresh) {
 			if (imap_send_command(e, MAILCONN__STEP_CAPABILITY,
 			                      "CAPABILITY") == 0)
@@ -558,6 +726,11 @@ handle_tagged_ok(struct mailconn__imap *e, const char *l, size_t n,
 			e->st = ST_EXAMINE;
 		break;
 	case ST_EXAMINE:
+		if (e->pipelined) {
+			e->cmd_open = 0;
+			e->st = ST_DONE;
+			break;
+		}
 		/* The verdict is in with EXAMINE's OK. LOGOUT is a courtesy:
 		 * send it and finish without waiting a round trip for the
 		 * reply (the driver closes once it is out). */
@@ -625,6 +798,13 @@ imap_process_line(struct mailconn__imap *e, const char *l, size_t n)
 }
 
 /* ---- Public entry points ---------------------------------------------- */
+
+void
+mailconn__imap_tls_unverified(struct mailconn__imap *e)
+{
+	if (e)
+		e->cert_unverified = 1;
+}
 
 struct mailconn__imap *
 mailconn__imap_new(const struct mailconn__engine_params *p)
@@ -759,6 +939,8 @@ mailconn__imap_mechanism(const struct mailconn__imap *e)
 		return "";
 	if (e->use_login_cmd)
 		return "LOGIN";
+	if (e->unbound_retry)
+		return "SCRAM-SHA-256 (after SCRAM-SHA-256-PLUS was refused)";
 	return mailconn__mech_name(e->mech);
 }
 

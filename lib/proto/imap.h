@@ -29,6 +29,10 @@ void mailconn__imap_output_done(struct mailconn__imap *e, size_t n);
  * implicit mode. `cb` may be NULL. */
 void mailconn__imap_tls_started(struct mailconn__imap *e,
                                 const struct mailconn__channel_binding *cb);
+/* Before tls_started: the certificate was accepted unverified (the user
+ * allowed an untrusted certificate), so the password must not cross in a
+ * recoverable form where the server offers better (see sasl.h). */
+void mailconn__imap_tls_unverified(struct mailconn__imap *e);
 
 /* Stage now running (1 or 2); the driver times and reports stages by it. */
 mailconn_stage mailconn__imap_stage(const struct mailconn__imap *e);

@@ -102,30 +102,156 @@ enum mailconn__mech
 mailconn__sasl_choose(const char *offered, int have_password, int have_token,
                       int have_binding)
 {
+	struct mailconn__mech_policy pol = {
+		.have_password = have_password, .have_token = have_token,
+		.have_binding = have_binding, .exposed = 1,
+	};
+	return mailconn__sasl_pick(offered, &pol);
+}
+
+/* Calls `fn` with each item of a comma-separated list, spaces around
+ * items trimmed; stops early when `fn` returns nonzero and returns that. */
+static int
+each_listed(const char *list, int (*fn)(void *arg, const char *p, size_t n),
+            void *arg)
+{
+	const char *p = list;
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		const char *start = p;
+		while (*p && *p != ',')
+			p++;
+		const char *end = p;
+		while (end > start && end[-1] == ' ')
+			end--;
+		int rc = fn(arg, start, (size_t)(end - start));
+		if (rc || !*p)
+			return rc;
+		p++;
+	}
+}
+
+struct list_check {
+	unsigned seen;
+	int count;
+};
+
+static int
+check_item(void *arg, const char *p, size_t n)
+{
+	struct list_check *lc = arg;
+	enum mailconn__mech m = mailconn__mech_from_name(p, n);
+	if (m == MAILCONN__MECH_NONE || (lc->seen & (1u << m)))
+		return -1;
+	lc->seen |= 1u << m;
+	lc->count++;
+	return 0;
+}
+
+int
+mailconn__mech_list_valid(const char *list)
+{
+	struct list_check lc = { 0, 0 };
+	if (!list)
+		return 0;
+	return each_listed(list, check_item, &lc) == 0 && lc.count > 0;
+}
+
+struct list_find {
+	enum mailconn__mech want;
+};
+
+static int
+find_item(void *arg, const char *p, size_t n)
+{
+	struct list_find *lf = arg;
+	return mailconn__mech_from_name(p, n) == lf->want;
+}
+
+int
+mailconn__mech_allowed(const char *order, enum mailconn__mech m)
+{
+	struct list_find lf = { m };
+	if (!order)
+		return 1;
+	return each_listed(order, find_item, &lf) == 1;
+}
+
+enum mailconn__mech
+mailconn__mech_unbound(enum mailconn__mech m)
+{
+	return m == MAILCONN__MECH_SCRAM_SHA_256_PLUS ? MAILCONN__MECH_SCRAM_SHA_256
+	                                              : MAILCONN__MECH_NONE;
+}
+
+static int
+is_token_mech(enum mailconn__mech m)
+{
+	return m == MAILCONN__MECH_XOAUTH2 || m == MAILCONN__MECH_OAUTHBEARER;
+}
+
+/* 1 when `m` can be used at all under `pol` and is offered. */
+static int
+fits(enum mailconn__mech m, const char *offered,
+     const struct mailconn__mech_policy *pol)
+{
+	if (m == MAILCONN__MECH_SCRAM_SHA_256_PLUS && !pol->have_binding)
+		return 0;
+	if (is_token_mech(m) ? !pol->have_token : !pol->have_password)
+		return 0;
+	return offered_has(offered, mech_names[m]);
+}
+
+struct list_pick {
+	const char *offered;
+	const struct mailconn__mech_policy *pol;
+	enum mailconn__mech found;
+};
+
+static int
+pick_item(void *arg, const char *p, size_t n)
+{
+	struct list_pick *lp = arg;
+	enum mailconn__mech m = mailconn__mech_from_name(p, n);
+	if (m == MAILCONN__MECH_NONE || !fits(m, lp->offered, lp->pol))
+		return 0;
+	lp->found = m;
+	return 1;
+}
+
+enum mailconn__mech
+mailconn__sasl_pick(const char *offered, const struct mailconn__mech_policy *pol)
+{
 	static const enum mailconn__mech token_order[] = {
 		MAILCONN__MECH_OAUTHBEARER, MAILCONN__MECH_XOAUTH2,
 	};
-	static const enum mailconn__mech password_order[] = {
+	static const enum mailconn__mech exposed_order[] = {
 		MAILCONN__MECH_SCRAM_SHA_256_PLUS, MAILCONN__MECH_SCRAM_SHA_256,
 		MAILCONN__MECH_PLAIN, MAILCONN__MECH_LOGIN,
 	};
-	if (!offered)
+	static const enum mailconn__mech verified_order[] = {
+		MAILCONN__MECH_PLAIN, MAILCONN__MECH_LOGIN,
+		MAILCONN__MECH_SCRAM_SHA_256_PLUS, MAILCONN__MECH_SCRAM_SHA_256,
+	};
+	if (!offered || !pol)
 		return MAILCONN__MECH_NONE;
-	if (have_token) {
+	if (pol->order) {
+		struct list_pick lp = { offered, pol, MAILCONN__MECH_NONE };
+		each_listed(pol->order, pick_item, &lp);
+		return lp.found;
+	}
+	/* A token, when there is one, is what the caller means us to use. */
+	if (pol->have_token) {
 		for (size_t i = 0; i < 2; i++)
-			if (offered_has(offered, mech_names[token_order[i]]))
+			if (fits(token_order[i], offered, pol))
 				return token_order[i];
 	}
-	if (have_password) {
-		for (size_t i = 0; i < 4; i++) {
-			enum mailconn__mech m = password_order[i];
-			if (m == MAILCONN__MECH_SCRAM_SHA_256_PLUS &&
-			    !have_binding)
-				continue;
-			if (offered_has(offered, mech_names[m]))
-				return m;
-		}
-	}
+	const enum mailconn__mech *order = pol->exposed ? exposed_order
+	                                                : verified_order;
+	for (size_t i = 0; i < 4; i++)
+		if (fits(order[i], offered, pol))
+			return order[i];
 	return MAILCONN__MECH_NONE;
 }
 

@@ -32,13 +32,42 @@ enum mailconn__mech mailconn__mech_from_name(const char *p, size_t n);
  * classifier asks, to tell "no usable mechanism" from a refusal. */
 int mailconn__mech_usable(const char *p, size_t n);
 
-/* Pick the strongest mechanism from `offered` (space-separated names, any
- * case, as in IMAP "AUTH=" atoms with the prefix stripped or an SMTP AUTH
- * line). With a token only XOAUTH2/OAUTHBEARER qualify; with a password
- * SCRAM-SHA-256-PLUS (only when have_binding), SCRAM-SHA-256, PLAIN, LOGIN.
+/* Which mechanism to log in with, beyond what the server offers. */
+struct mailconn__mech_policy {
+	int have_password, have_token, have_binding;
+	/* The password could reach an interceptor: the certificate was
+	 * accepted without being verified, or the connection is plaintext by
+	 * the user's choice. Then SCRAM (which never sends the password in a
+	 * recoverable form) goes first; otherwise PLAIN, the one mechanism
+	 * that logs in within one round trip. */
+	int exposed;
+	/* The caller's comma-separated list (MAILCONN_OPT_MECHANISMS), or
+	 * NULL: when set, only these, in this order. */
+	const char *order;
+};
+
+/* The first mechanism of the policy's order that `offered` holds
+ * (space-separated names, any case, as in IMAP "AUTH=" atoms with the
+ * prefix stripped or an SMTP AUTH line). Without a list: with a token
+ * OAUTHBEARER, XOAUTH2; with a password, when exposed,
+ * SCRAM-SHA-256-PLUS (only when have_binding), SCRAM-SHA-256, PLAIN,
+ * LOGIN, and otherwise PLAIN, LOGIN, SCRAM-SHA-256-PLUS, SCRAM-SHA-256.
  * MAILCONN__MECH_NONE when nothing fits. */
+enum mailconn__mech mailconn__sasl_pick(const char *offered,
+                                        const struct mailconn__mech_policy *pol);
+/* mailconn__sasl_pick for an exposed line without a list. */
 enum mailconn__mech mailconn__sasl_choose(const char *offered, int have_password,
                                           int have_token, int have_binding);
+/* 1 when the caller's list `order` (NULL: no list) permits `m`. */
+int mailconn__mech_allowed(const char *order, enum mailconn__mech m);
+/* 1 when `list` is a valid MAILCONN_OPT_MECHANISMS value: 1 to 6 known
+ * mechanism names separated by commas (spaces around them allowed),
+ * none twice. */
+int mailconn__mech_list_valid(const char *list);
+
+/* The mechanism to try once more after a channel-binding mechanism was
+ * refused (SCRAM-SHA-256 after SCRAM-SHA-256-PLUS), or NONE. */
+enum mailconn__mech mailconn__mech_unbound(enum mailconn__mech m);
 
 struct mailconn__sasl;
 

@@ -18,8 +18,10 @@
 
 /* Bound on one decoded SASL exchange message (tokens can be kilobytes). */
 #define SASL_BUF_LIMIT 65536
-/* Replies we can have outstanding at once: MAIL, RCPT, DATA pipelined. */
-#define MAX_PENDING 4
+/* Replies we can have outstanding at once: AUTH, MAIL, RCPT and DATA
+ * pipelined, while the EHLO reply that set them off is still the head of
+ * the queue. */
+#define MAX_PENDING 6
 
 /* What an outstanding reply answers. */
 enum expect {
@@ -75,10 +77,14 @@ struct mailconn__smtp {
 	struct mailconn__buf caps;
 	struct mailconn__buf mechs;
 	int has_starttls, has_pipelining, has_smtputf8, has_8bitmime;
+	int has_chunking;
 	int has_auth;
 
 	enum mailconn__mech mech;
 	struct mailconn__sasl *sasl;
+	int cert_unverified;         /* accepted only by the user's leave */
+	int unbound_retry;           /* SCRAM-SHA-256 after -PLUS was refused */
+	int auth_pipelined;          /* MAIL, RCPT, DATA went with AUTH */
 	char sasl_note[256];         /* OAuth error JSON, SCRAM e= text */
 };
 

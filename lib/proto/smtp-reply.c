@@ -233,7 +233,7 @@ smtp_forget_capabilities(struct mailconn__smtp *e)
 	mailconn__buf_clear(&e->caps);
 	mailconn__buf_clear(&e->mechs);
 	e->has_starttls = e->has_pipelining = e->has_smtputf8 = 0;
-	e->has_8bitmime = e->has_auth = 0;
+	e->has_8bitmime = e->has_auth = e->has_chunking = 0;
 }
 
 /* Read the EHLO keywords (RFC 5321 4.1.1.1); the first line is the
@@ -261,6 +261,8 @@ smtp_parse_ehlo(struct mailconn__smtp *e)
 				e->has_starttls = 1;
 			else if (keyword_is(t, tl, "PIPELINING"))
 				e->has_pipelining = 1;
+			else if (keyword_is(t, tl, "CHUNKING"))
+				e->has_chunking = 1;
 			else if (keyword_is(t, tl, "SMTPUTF8"))
 				e->has_smtputf8 = 1;
 			else if (keyword_is(t, tl, "8BITMIME"))

@@ -107,6 +107,27 @@ on_starttls(struct mailconn__smtp *e, int code)
 
 /* ---- stage 4: AUTH ---------------------------------------------------- */
 
+/* Only a certificate accepted unverified changes the usual choice, so
+ * only then does the transcript say why: the user sees that the password
+ * was kept from a possible interceptor where the server allowed. */
+static void
+note_choice(struct mailconn__smtp *e, int exposed)
+{
+	char note[200];
+	if (!exposed || !e->tls_active || e->p.mechanisms)
+		return;
+	int n = snprintf(note, sizeof(note), "logging in with %s: the "
+	                 "certificate is not verified, so the password is sent "
+	                 "in a recoverable form only if the server offers "
+	                 "nothing better", mailconn__mech_name(e->mech));
+	if (n > 0)
+		smtp_report(e, MAILCONN_DIR_INFO, note,
+		            (size_t)n < sizeof(note) ? (size_t)n : sizeof(note) - 1);
+}
+
+static void start_mech(struct mailconn__smtp *e, int have_binding);
+static void pipeline_envelope(struct mailconn__smtp *e);
+
 static void
 begin_auth(struct mailconn__smtp *e)
 {
@@ -124,18 +145,30 @@ begin_auth(struct mailconn__smtp *e)
 		                          "after STARTTLS)");
 		return;
 	}
-	int have_binding = e->tls_active && e->cb.type != NULL;
-	e->mech = mailconn__sasl_choose(e->mechs.data ? e->mechs.data : "",
-	                                e->p.password != NULL,
-	                                e->p.oauth2_token != NULL,
-	                                have_binding);
+	struct mailconn__mech_policy pol = {
+		.have_password = e->p.password != NULL,
+		.have_token = e->p.oauth2_token != NULL,
+		.have_binding = e->tls_active && e->cb.type != NULL,
+		.exposed = e->cert_unverified || !e->tls_active,
+		.order = e->p.mechanisms,
+	};
+	e->mech = mailconn__sasl_pick(e->mechs.data ? e->mechs.data : "", &pol);
 	if (e->mech == MAILCONN__MECH_NONE) {
 		smtp_fail(e, MAILCONN_SMTP_SETTINGS, MAILCONN_CAUSE_AUTH_NO_MECHANISM,
-		          "no supported %s mechanism among those offered: %.200s",
+		          "no %s %s mechanism among those offered: %.200s",
+		          e->p.mechanisms ? "configured" : "supported",
 		          e->p.oauth2_token ? "OAuth2" : "password",
 		          e->mechs.data ? e->mechs.data : "");
 		return;
 	}
+	note_choice(e, pol.exposed);
+	start_mech(e, pol.have_binding);
+}
+
+/* Send the first command of the chosen mechanism's exchange. */
+static void
+start_mech(struct mailconn__smtp *e, int have_binding)
+{
 	int oauth = e->mech == MAILCONN__MECH_XOAUTH2 ||
 	            e->mech == MAILCONN__MECH_OAUTHBEARER;
 	const char *secret = oauth ? e->p.oauth2_token : e->p.password;
@@ -170,11 +203,50 @@ begin_auth(struct mailconn__smtp *e)
 			            : mailconn__buf_append(&line, "=", 1);
 		if (rc)
 			smtp_fail_nomem(e);
-		else if (smtp_send_line(e, line.data, line.len, shown) == 0)
+		else if (smtp_send_line(e, line.data, line.len, shown) == 0) {
 			smtp_expect_reply(e, EX_AUTH);
+			pipeline_envelope(e);
+		}
 	}
 	mailconn__buf_free(&ir);
 	mailconn__buf_free(&line);
+}
+
+/* A refused SCRAM-SHA-256-PLUS says nothing about the password: servers
+ * offer it and then cannot check our channel binding, and since the
+ * binding is part of the proof, even a right password fails. One more
+ * attempt without the binding is allowed; its verdict is the one
+ * reported. */
+static int
+can_retry_unbound(const struct mailconn__smtp *e)
+{
+	enum mailconn__mech m = mailconn__mech_unbound(e->mech);
+	struct mailconn__mech_policy pol = {
+		.have_password = 1, .order = mailconn__mech_name(m),
+	};
+	return !e->unbound_retry && m != MAILCONN__MECH_NONE && e->p.password &&
+	       mailconn__mech_allowed(e->p.mechanisms, m) &&
+	       mailconn__sasl_pick(e->mechs.data ? e->mechs.data : "", &pol) == m;
+}
+
+static void
+retry_unbound(struct mailconn__smtp *e)
+{
+	enum mailconn__mech m = mailconn__mech_unbound(e->mech);
+	char note[200];
+	int n = snprintf(note, sizeof(note), "%s was refused, which does not "
+	                 "prove the password wrong (the server may not support "
+	                 "the channel binding); trying once more with %s",
+	                 mailconn__mech_name(e->mech), mailconn__mech_name(m));
+	smtp_report(e, MAILCONN_DIR_INFO, note,
+	            (size_t)n < sizeof(note) ? (size_t)n : sizeof(note) - 1);
+	smtp_drop_sasl(e);
+	e->sasl_note[0] = '\0';
+	e->unbound_retry = 1;
+	e->mech = m;
+	/* Without the binding: "y" would tell a server that offers -PLUS to
+	 * treat the retry as a downgrade and refuse it too. */
+	start_mech(e, 0);
 }
 
 static void
@@ -205,9 +277,19 @@ on_auth_challenge(struct mailconn__smtp *e)
 			smtp_fail(e, MAILCONN_SMTP_SETTINGS, cause,
 			          "the server's SCRAM signature did not verify: this "
 			          "may not be the real server");
-		else if (cause == MAILCONN_CAUSE_AUTH_REJECTED) {
+		else if (cause == MAILCONN_CAUSE_AUTH_REJECTED &&
+		         can_retry_unbound(e)) {
+			/* Cancel (RFC 4954 4) and retry on the refusal of
+			 * the cancel. */
 			note_challenge(e, "SCRAM", cp, chal.len);
-			smtp_fail(e, MAILCONN_UNAUTHORIZED, cause,
+			if (smtp_send_line(e, "*", 1, NULL) == 0)
+				smtp_expect_reply(e, EX_AUTH);
+		} else if (cause == MAILCONN_CAUSE_AUTH_REJECTED) {
+			/* A -PLUS proof refused: see plus_refusal_unproven. */
+			note_challenge(e, "SCRAM", cp, chal.len);
+			smtp_fail(e, e->mech == MAILCONN__MECH_SCRAM_SHA_256_PLUS
+			          ? MAILCONN_SMTP_SETTINGS : MAILCONN_UNAUTHORIZED,
+			          cause,
 			          "the server refused the login; %s",
 			          e->sasl_note);
 		} else
@@ -235,6 +317,22 @@ out:
 	mailconn__buf_free(&line);
 }
 
+/* A -PLUS refusal we could not follow with an unbound attempt: the
+ * channel binding is part of the proof, so the refusal cannot tell a
+ * wrong password from a server that does not check the binding. Never
+ * call that wrong credentials. */
+static void
+plus_refusal_unproven(struct mailconn__failure *f, mailconn_error outcome)
+{
+	if (f->outcome != MAILCONN_UNAUTHORIZED)
+		return;
+	f->outcome = outcome;
+	size_t n = strlen(f->detail);
+	snprintf(f->detail + n, sizeof(f->detail) - n, "; the server may not "
+	         "support the channel binding of SCRAM-SHA-256-PLUS, so this "
+	         "does not prove the password wrong");
+}
+
 static void begin_send(struct mailconn__smtp *e);
 
 static void
@@ -255,6 +353,11 @@ on_auth(struct mailconn__smtp *e, int code)
 			return;
 		}
 		smtp_drop_sasl(e);
+		if (e->auth_pipelined) {
+			/* MAIL, RCPT and DATA are already on their way. */
+			e->stage = MAILCONN_STAGE_TEST_SEND;
+			return;
+		}
 		/* Overlapped mode: the test message waits until IMAP passed. */
 		if (e->p.hold_before_send) {
 			e->rs = RS_HELD;
@@ -269,9 +372,16 @@ on_auth(struct mailconn__smtp *e, int code)
 		          "unexpected reply %d to AUTH", code);
 		return;
 	}
+	/* 421: the server is closing; nothing more can be tried. */
+	if (code != 421 && can_retry_unbound(e)) {
+		retry_unbound(e);
+		return;
+	}
 	char what[64];
 	snprintf(what, sizeof(what), "AUTH %s", mailconn__mech_name(e->mech));
 	smtp_fail_refusal(e, MAILCONN__STEP_AUTHENTICATE, code, what);
+	if (e->mech == MAILCONN__MECH_SCRAM_SHA_256_PLUS)
+		plus_refusal_unproven(&e->pp.failure, MAILCONN_SMTP_SETTINGS);
 }
 
 /* ---- stage 5: the test message ---------------------------------------- */
@@ -285,10 +395,48 @@ has_8bit(const char *s)
 	return 0;
 }
 
+static void queue_envelope(struct mailconn__smtp *e);
+static void send_bdat(struct mailconn__smtp *e);
+
 static void
 begin_send(struct mailconn__smtp *e)
 {
 	e->stage = MAILCONN_STAGE_TEST_SEND;
+	queue_envelope(e);
+}
+
+static int
+needs_smtputf8(const struct mailconn__smtp *e)
+{
+	return mailconn__address_needs_smtputf8(e->p.mail_from ? e->p.mail_from
+	                                                        : "") ||
+	       mailconn__address_needs_smtputf8(e->p.rcpt_to ? e->p.rcpt_to
+	                                                     : "");
+}
+
+/* RFC 4954 4: an AUTH whose initial response completes it may be followed
+ * by pipelined commands. With PLAIN, MAIL, RCPT and DATA go in the same
+ * flight: one round trip less. Replies come in order, so AUTH's reply is
+ * read first and decides: a refusal ends as the login's failure with its
+ * own text, and the message itself is only sent on DATA's 354, which is
+ * only acted on after AUTH's 235. Not in overlapped mode, where the send
+ * must wait for the IMAP verdict, nor where the envelope would be refused
+ * by what EHLO lacked (that verdict belongs to stage 5, after AUTH). */
+static void
+pipeline_envelope(struct mailconn__smtp *e)
+{
+	if (e->mech != MAILCONN__MECH_PLAIN || !e->has_pipelining ||
+	    e->p.hold_before_send || e->rs != RS_RUN || e->npending < 1 ||
+	    e->pending[e->npending - 1] != EX_AUTH ||
+	    (needs_smtputf8(e) && !e->has_smtputf8))
+		return;
+	e->auth_pipelined = 1;
+	queue_envelope(e);
+}
+
+static void
+queue_envelope(struct mailconn__smtp *e)
+{
 	const char *from = e->p.mail_from ? e->p.mail_from : "";
 	const char *rcpt = e->p.rcpt_to ? e->p.rcpt_to : "";
 	int utf8 = mailconn__address_needs_smtputf8(from) ||
@@ -311,8 +459,14 @@ begin_send(struct mailconn__smtp *e)
 		return;
 	if (!e->pipelined)
 		return;
-	/* RFC 2920: DATA may end a pipelined group; replies come in order. */
-	if (smtp_send_cmd(e, EX_RCPT, "RCPT TO:<%s>", rcpt) == 0)
+	/* RFC 2920: DATA may end a pipelined group; replies come in order.
+	 * RFC 3030: with CHUNKING, BDAT LAST carries the message in the same
+	 * flight, saving DATA's round trip to 354. */
+	if (smtp_send_cmd(e, EX_RCPT, "RCPT TO:<%s>", rcpt) != 0)
+		return;
+	if (e->has_chunking)
+		send_bdat(e);
+	else
 		smtp_send_cmd(e, EX_DATA, "DATA");
 }
 
@@ -350,6 +504,38 @@ send_message(struct mailconn__smtp *e)
 	snprintf(shown, sizeof(shown), "[message: %zu bytes]", len);
 	smtp_report(e, MAILCONN_DIR_SENT, shown, strlen(shown));
 	smtp_report(e, MAILCONN_DIR_SENT, ".", 1);
+	smtp_expect_reply(e, EX_END_OF_DATA);
+}
+
+/* "BDAT <n> LAST" and the message as it is: BDAT counts bytes, so no
+ * dot-stuffing and no final dot. Its reply is the message's verdict, and
+ * is only taken once every byte of the chunk is out. */
+static void
+send_bdat(struct mailconn__smtp *e)
+{
+	const char *m = e->p.message ? e->p.message : "";
+	size_t len = strlen(m);
+	/* A message ends with CRLF (RFC 5322); ours always do, but say so. */
+	int add_crlf = len < 2 || m[len - 2] != '\r' || m[len - 1] != '\n';
+	size_t total = len + (add_crlf ? 2 : 0);
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "BDAT %zu LAST", total);
+	if (smtp_send_line(e, cmd, strlen(cmd), NULL))
+		return;
+	size_t old_len = e->out.len;
+	int rc = mailconn__buf_append(&e->out, m, len);
+	if (!rc && add_crlf)
+		rc = mailconn__buf_append(&e->out, "\r\n", 2);
+	if (rc) {
+		smtp_fail(e, MAILCONN_TEST_SEND, MAILCONN_CAUSE_MESSAGE_REJECTED,
+		          rc == -2 ? "the test message is too large"
+		              : "out of memory");
+		return;
+	}
+	e->queued += e->out.len - old_len;
+	char shown[64];
+	snprintf(shown, sizeof(shown), "[message: %zu bytes]", len);
+	smtp_report(e, MAILCONN_DIR_SENT, shown, strlen(shown));
 	smtp_expect_reply(e, EX_END_OF_DATA);
 }
 
@@ -505,6 +691,13 @@ mailconn__smtp_release(struct mailconn__smtp *e)
 }
 
 void
+mailconn__smtp_tls_unverified(struct mailconn__smtp *e)
+{
+	if (e)
+		e->cert_unverified = 1;
+}
+
+void
 mailconn__smtp_tls_started(struct mailconn__smtp *e,
                            const struct mailconn__channel_binding *cb)
 {
@@ -558,6 +751,8 @@ mailconn__smtp_capabilities(const struct mailconn__smtp *e)
 const char *
 mailconn__smtp_mechanism(const struct mailconn__smtp *e)
 {
+	if (e->unbound_retry)
+		return "SCRAM-SHA-256 (after SCRAM-SHA-256-PLUS was refused)";
 	return mailconn__mech_name(e->mech);
 }
 

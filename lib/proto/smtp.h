@@ -21,6 +21,10 @@ size_t mailconn__smtp_output(struct mailconn__smtp *e, const char **data);
 void mailconn__smtp_output_done(struct mailconn__smtp *e, size_t n);
 void mailconn__smtp_tls_started(struct mailconn__smtp *e,
                                 const struct mailconn__channel_binding *cb);
+/* Before tls_started: the certificate was accepted unverified (the user
+ * allowed an untrusted certificate), so the password must not cross in a
+ * recoverable form where the server offers better (see sasl.h). */
+void mailconn__smtp_tls_unverified(struct mailconn__smtp *e);
 
 /* With params.hold_before_send, the engine stops after a successful AUTH
  * (held == 1; it still reads, so a hang-up is noticed) until released,

@@ -173,6 +173,7 @@ class Option(_CEnum):
     SMTP_ADDRESS = 15
     CLIENT_NAME = 16
     LANGUAGE = 17
+    MECHANISMS = 18
     IMAP_CERT_SHA256 = 19
     SMTP_CERT_SHA256 = 20
     IMAP_PORT = 100

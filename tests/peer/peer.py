@@ -29,6 +29,10 @@ When the steps run out the peer keeps reading (and recording) until the
 client closes, then closes. Everything is bounded by `max_runtime`.
 """
 
+import base64
+import hashlib
+import hmac
+import os
 import re
 import socket
 import ssl
@@ -401,6 +405,51 @@ class Peer:
 # bytes) sent instead of the default answer; IMAP replies may use the tag
 # "A1", which is rewritten to the tag the client really used.
 
+class ScramServer:
+    """Server side of SCRAM-SHA-256 (RFC 5802, RFC 7677) for one password.
+    It never checks a channel binding: -PLUS is refused before it gets
+    here, as Cyrus (tls-unique only) and GNU imap4d (none) do."""
+
+    def __init__(self, password, iterations=4096):
+        self.salt = os.urandom(16)
+        self.iterations = iterations
+        salted = hashlib.pbkdf2_hmac("sha256", password.encode(), self.salt,
+                                     iterations)
+        self.stored_key = hashlib.sha256(
+            hmac.new(salted, b"Client Key", "sha256").digest()).digest()
+        self.server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+        self.gs2_headers = []    # every client-first's GS2 header, in order
+
+    def first(self, client_first):
+        """server-first for a decoded client-first."""
+        gs2, _, bare = client_first.partition(b",,")
+        self.gs2 = gs2 + b",,"
+        self.gs2_headers.append(self.gs2)
+        self.bare = bare[bare.index(b"n="):]
+        cnonce = dict(a.split(b"=", 1) for a in self.bare.split(b","))[b"r"]
+        self.nonce = cnonce + base64.b64encode(os.urandom(12))
+        self.server_first = (b"r=" + self.nonce + b",s=" +
+                             base64.b64encode(self.salt) +
+                             b",i=" + str(self.iterations).encode())
+        return self.server_first
+
+    def final(self, client_final):
+        """server-final (v=...) when the proof holds, else None."""
+        without, _, proof = client_final.rpartition(b",p=")
+        attrs = dict(a.split(b"=", 1) for a in without.split(b","))
+        if attrs.get(b"c") != base64.b64encode(self.gs2) or \
+                attrs.get(b"r") != self.nonce:
+            return None
+        auth = self.bare + b"," + self.server_first + b"," + without
+        signature = hmac.new(self.stored_key, auth, "sha256").digest()
+        key = bytes(a ^ b for a, b in zip(base64.b64decode(proof),
+                                          signature))
+        if hashlib.sha256(key).digest() != self.stored_key:
+            return None
+        return b"v=" + base64.b64encode(
+            hmac.new(self.server_key, auth, "sha256").digest())
+
+
 IMAP_CAPS = b"IMAP4rev1 LITERAL+ ID"
 
 
@@ -419,11 +468,14 @@ def _reply(peer, replies, stage, default):
 
 
 def imap_serve(replies=None, caps=IMAP_CAPS, starttls=False,
-               greeting=b"* OK peer IMAP4rev1 ready\r\n", after=None):
+               greeting=b"* OK peer IMAP4rev1 ready\r\n", after=None,
+               scram=None, refuse_plus=None):
     """A well-behaved IMAP server but for the stages in `replies`.
     `greeting` None: start after a STARTTLS handshake, without one.
     `starttls`: offer STARTTLS before TLS and do the handshake when asked.
-    `after(peer, stage)` runs after each reply (e.g. to close)."""
+    `after(peer, stage)` runs after each reply (e.g. to close).
+    `scram`: a ScramServer that runs AUTHENTICATE SCRAM-SHA-256;
+    `refuse_plus`: the tagged reply text to AUTHENTICATE SCRAM-SHA-256-PLUS."""
     replies = dict(replies or {})
 
     def run(peer):
@@ -457,6 +509,34 @@ def imap_serve(replies=None, caps=IMAP_CAPS, starttls=False,
                 if after:
                     after(peer, stage)
                 continue
+            elif cmd == b"AUTHENTICATE" and refuse_plus is not None and \
+                    line.split(b" ")[2].upper() == b"SCRAM-SHA-256-PLUS":
+                stage, out = "authenticate", tag + b" " + refuse_plus + b"\r\n"
+            elif cmd == b"AUTHENTICATE" and scram is not None and \
+                    line.split(b" ")[2].upper() == b"SCRAM-SHA-256":
+                words = line.split(b" ")
+                if len(words) == 4:
+                    first = words[3]
+                else:
+                    peer.send(b"+ \r\n")
+                    first = peer.read_line()
+                    if first is None:
+                        return
+                peer.send(b"+ " + base64.b64encode(
+                    scram.first(base64.b64decode(first))) + b"\r\n")
+                resp = peer.read_line()
+                if resp is None:
+                    return
+                final = scram.final(base64.b64decode(resp))
+                stage = "authenticate"
+                if final is None:
+                    out = tag + b" NO AUTHENTICATE SCRAM-SHA-256 " \
+                        b"authentication failed\r\n"
+                else:
+                    peer.send(b"+ " + base64.b64encode(final) + b"\r\n")
+                    if peer.read_line() is None:
+                        return
+                    out = tag + b" OK logged in\r\n"
             elif cmd in (b"LOGIN", b"AUTHENTICATE"):
                 words = line.split(b" ")
                 if cmd == b"AUTHENTICATE" and len(words) == 3:
@@ -510,11 +590,13 @@ SMTP_EHLO_STARTTLS = (b"250-peer.example.com hello\r\n250-STARTTLS\r\n"
 
 
 def smtp_serve(replies=None, ehlo=SMTP_EHLO, starttls=False,
-               greeting=b"220 peer.example.com ESMTP ready\r\n", after=None):
+               greeting=b"220 peer.example.com ESMTP ready\r\n", after=None,
+               scram=None, refuse_plus=None):
     """A well-behaved SMTP submission server but for `replies`.
     `starttls`: answer the first EHLO with SMTP_EHLO_STARTTLS (or the
     "capability" reply) and upgrade when asked; `ehlo` is the answer once
-    TLS is on."""
+    TLS is on. `scram` and `refuse_plus` as for imap_serve (refuse_plus
+    is a whole reply line here)."""
     replies = dict(replies or {})
 
     def run(peer):
@@ -543,6 +625,32 @@ def smtp_serve(replies=None, ehlo=SMTP_EHLO, starttls=False,
                 if after:
                     after(peer, stage)
                 continue
+            elif word == b"AUTH" and refuse_plus is not None and \
+                    line.split(b" ")[1].upper() == b"SCRAM-SHA-256-PLUS":
+                stage, out = "authenticate", refuse_plus + b"\r\n"
+            elif word == b"AUTH" and scram is not None and \
+                    line.split(b" ")[1].upper() == b"SCRAM-SHA-256":
+                words = line.split(b" ")
+                first = words[2] if len(words) > 2 else None
+                if first is None:
+                    peer.send(b"334 \r\n")
+                    first = peer.read_line()
+                    if first is None:
+                        return
+                peer.send(b"334 " + base64.b64encode(
+                    scram.first(base64.b64decode(first))) + b"\r\n")
+                resp = peer.read_line()
+                if resp is None:
+                    return
+                final = scram.final(base64.b64decode(resp))
+                stage = "authenticate"
+                if final is None:
+                    out = b"535 5.7.8 Error: authentication failed\r\n"
+                else:
+                    peer.send(b"334 " + base64.b64encode(final) + b"\r\n")
+                    if peer.read_line() is None:
+                        return
+                    out = b"235 2.7.0 Authentication successful\r\n"
             elif word == b"AUTH":
                 words = line.split(b" ")
                 mech = words[1].upper() if len(words) > 1 else b""

@@ -16,7 +16,7 @@ import warnings
 import pytest
 
 from conftest import PASSWORD, closed_port, secret_sent
-from peer import SMTP_EHLO, imap_serve, smtp_serve
+from peer import SMTP_EHLO, ScramServer, imap_serve, smtp_serve
 
 IMAP_HOST = "imap.example.com"
 SMTP_HOST = "smtp.example.com"
@@ -659,13 +659,10 @@ IMAP_BYE = {
                    "IMAP_VALIDATION", "SERVER_BYE", 1),
     "login": ({"login": b"* BYE autologout\r\n"},
               "IMAP_VALIDATION", "SERVER_BYE", 2),
-    "post-login-capability": (
-        {"login": b"A1 OK in\r\n",
-         "capability": lambda p: (b"* BYE going away\r\n"
-                                  if (True, b"LOGIN") in p.commands else
-                                  b"* CAPABILITY IMAP4rev1\r\n"
-                                  + p.last_tag + b" OK done\r\n")},
-        "IMAP_VALIDATION", "SERVER_BYE", 2),
+    # The login takes EXAMINE along, so no CAPABILITY follows it; the BYE
+    # comes between the login's OK and EXAMINE's answer.
+    "post-login": ({"login": b"A1 OK in\r\n* BYE going away\r\n"},
+                   "IMAP_VALIDATION", "SERVER_BYE", 2),
     "select": ({"select": b"* BYE mailbox gone\r\n"},
                "IMAP_VALIDATION", "SERVER_BYE", 2),
 }
@@ -1246,13 +1243,16 @@ def test_imap_sasl_continuations_are_redacted(make_peer, pki, check, mech):
 
 
 def test_imap_scram_accepted_without_proof(make_peer, pki, check):
-    # An impostor that cannot know the password says OK at once.
+    # An impostor that cannot know the password says OK at once. SCRAM is
+    # what the client chooses where an impostor is possible: behind a
+    # certificate accepted only because the user allowed it.
     peer = tls_peer(make_peer, pki, [
-        ("send", b"* OK [CAPABILITY IMAP4rev1 AUTH=SCRAM-SHA-256 SASL-IR] "
-                 b"ready\r\n"),
+        ("send", b"* OK [CAPABILITY IMAP4rev1 AUTH=SCRAM-SHA-256 AUTH=PLAIN "
+                 b"SASL-IR] ready\r\n"),
         ("expect", rb"^\S+ AUTHENTICATE SCRAM-SHA-256"),
-        ("send", tagged(b"OK [CAPABILITY IMAP4rev1] welcome"))])
-    res = check(peer.port)
+        ("send", tagged(b"OK [CAPABILITY IMAP4rev1] welcome"))],
+        cert="selfsigned")
+    res = check(peer.port, allow_untrusted=True)
     assert_result(res, "IMAP_VALIDATION", "AUTH_SERVER_SIGNATURE", 2)
     assert_no_secret(peer)
 
@@ -1260,8 +1260,9 @@ def test_imap_scram_accepted_without_proof(make_peer, pki, check):
 def test_smtp_scram_accepted_without_proof(make_peer, pki, check):
     imap = good_imap(make_peer, pki)
     smtp = tls_peer(make_peer, pki, [("call", smtp_serve(
-        ehlo=b"250-peer\r\n250 AUTH SCRAM-SHA-256 PLAIN\r\n"))])
-    res = check(imap.port, smtp.port)
+        ehlo=b"250-peer\r\n250 AUTH SCRAM-SHA-256 PLAIN\r\n"))],
+        cert="selfsigned")
+    res = check(imap.port, smtp.port, allow_untrusted=True)
     assert_result(res, "SMTP_SETTINGS", "AUTH_SERVER_SIGNATURE", 4)
     assert_no_secret(smtp)
 
@@ -1343,3 +1344,195 @@ def test_subsecond_stage_timeout(make_peer, pki, steps, want):
     assert 0.25 <= took < 1.5, took
     if stage == 1:
         assert_no_secret(peer)
+
+
+# ---- mechanism policy and the one retry after a refused -PLUS ----------
+
+SCRAM_CAPS = (b"IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256-PLUS AUTH=SCRAM-SHA-256 "
+              b"AUTH=PLAIN")
+SCRAM_EHLO = (b"250-peer.example.com\r\n250-AUTH SCRAM-SHA-256-PLUS "
+              b"SCRAM-SHA-256 PLAIN\r\n250 ENHANCEDSTATUSCODES\r\n")
+# How real servers refuse a -PLUS they cannot check, a right password
+# notwithstanding: Cyrus SASL (tls-unique only, we bind tls-exporter on
+# TLS 1.3) and GNU imap4d with GNU SASL (no binding provided at all).
+PLUS_REFUSALS = {
+    "cyrus": b"NO bad protocol / cancel",
+    "imap4d": b"NO AUTHENTICATE SCRAM-SHA-256-PLUS authentication failed",
+}
+FALLBACK = "SCRAM-SHA-256 (after SCRAM-SHA-256-PLUS was refused)"
+WRONG_PASSWORD = "Wrong-0000-password"
+
+
+def commands(peer, name):
+    return [c for _, c in peer.commands if c == name]
+
+
+def test_verified_certificate_logs_in_with_plain(make_peer, pki, check):
+    # SCRAM and -PLUS offered, but the certificate is verified: PLAIN in
+    # one round trip, and no SCRAM exchange at all.
+    scram_imap, scram_smtp = ScramServer(PASSWORD), ScramServer(PASSWORD)
+    imap = tls_peer(make_peer, pki, [("call", imap_serve(
+        caps=SCRAM_CAPS, scram=scram_imap, refuse_plus=b"NO no"))])
+    smtp = tls_peer(make_peer, pki, [("call", smtp_serve(
+        ehlo=SCRAM_EHLO, scram=scram_smtp, refuse_plus=b"535 5.7.8 no"))])
+    res = check(imap.port, smtp.port)
+    assert res.rc == 0, res
+    assert res.json["stages"][1]["mechanism"] == "PLAIN", res
+    assert res.json["stages"][3]["mechanism"] == "PLAIN", res
+    assert scram_imap.gs2_headers == [] and scram_smtp.gs2_headers == []
+    assert len(commands(imap, b"AUTHENTICATE")) == 1, imap.describe()
+    assert len(commands(smtp, b"AUTH")) == 1, smtp.describe()
+
+
+@pytest.mark.parametrize("right", [True, False], ids=["right", "wrong"])
+@pytest.mark.parametrize("server", sorted(PLUS_REFUSALS))
+def test_imap_plus_refused_retried_once(make_peer, pki, check, server,
+                                        right):
+    # Behind a certificate the user allowed, -PLUS goes first; its refusal
+    # proves nothing, so one SCRAM-SHA-256 attempt follows ("n,,": "y,,"
+    # would be refused as a downgrade), and only that one's verdict counts.
+    scram = ScramServer(PASSWORD)
+    imap = tls_peer(make_peer, pki, [("call", imap_serve(
+        caps=SCRAM_CAPS, scram=scram, refuse_plus=PLUS_REFUSALS[server]))],
+        cert="selfsigned")
+    smtp = good_smtp(make_peer, pki)
+    res = check(imap.port, smtp.port, allow_untrusted=True,
+                password=PASSWORD if right else WRONG_PASSWORD)
+    assert len(commands(imap, b"AUTHENTICATE")) == 2, imap.describe()
+    assert scram.gs2_headers == [b"n,,"], scram.gs2_headers
+    assert b"trying once more with SCRAM-SHA-256" in res.stderr, res
+    if right:
+        assert res.rc == 0, res
+        assert res.json["stages"][1]["mechanism"] == FALLBACK, res
+    else:
+        assert_result(res, "UNAUTHORIZED", "AUTH_REJECTED", 2)
+        assert b"SCRAM-SHA-256 authentication failed" in \
+            res.json["server_reply"].encode(), res
+    assert_no_secret(imap)
+
+
+@pytest.mark.parametrize("right", [True, False], ids=["right", "wrong"])
+def test_smtp_plus_refused_retried_once(make_peer, pki, check, right):
+    scram = ScramServer(PASSWORD)
+    imap = good_imap(make_peer, pki)
+    smtp = tls_peer(make_peer, pki, [("call", smtp_serve(
+        ehlo=SCRAM_EHLO, scram=scram,
+        refuse_plus=b"535 5.7.8 bad protocol / cancel"))], cert="selfsigned")
+    res = check(imap.port, smtp.port, allow_untrusted=True,
+                password=PASSWORD if right else WRONG_PASSWORD)
+    assert len(commands(smtp, b"AUTH")) == 2, smtp.describe()
+    assert scram.gs2_headers == [b"n,,"], scram.gs2_headers
+    if right:
+        assert res.rc == 0, res
+        assert res.json["stages"][3]["mechanism"] == FALLBACK, res
+    else:
+        # The refused retry is the auth outcome, not a send failure.
+        assert_result(res, "UNAUTHORIZED", "AUTH_REJECTED", 4)
+        assert commands(smtp, b"MAIL") == [], smtp.describe()
+    assert_no_secret(smtp)
+
+
+def test_mechanism_list_fixes_the_order(make_peer, pki, check):
+    # The caller's list over a verified certificate: SCRAM, as asked.
+    scram = ScramServer(PASSWORD)
+    imap = tls_peer(make_peer, pki, [("call", imap_serve(
+        caps=SCRAM_CAPS, scram=scram))])
+    smtp = good_smtp(make_peer, pki)
+    res = check(imap.port, smtp.port,
+                extra=("--mechanisms", "SCRAM-SHA-256,PLAIN"))
+    assert res.rc == 0, res
+    assert res.json["stages"][1]["mechanism"] == "SCRAM-SHA-256", res
+    assert res.json["stages"][3]["mechanism"] == "PLAIN", res
+
+
+# ---- IMAP: login, EXAMINE and LOGOUT in one flight ---------------------
+
+def one_flight_imap(make_peer, pki, answer):
+    # Each expect is met before the server says anything after the
+    # greeting: a client that waited for the login's reply would stall.
+    return tls_peer(make_peer, pki, [
+        ("send", b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n"),
+        ("expect", rb"^A1 AUTHENTICATE PLAIN \S+$"),
+        ("expect", rb"^A2 EXAMINE INBOX$"),
+        ("expect", rb"^A3 LOGOUT$"),
+        ("send", answer), ("close",)])
+
+
+def test_imap_login_examine_logout_in_one_flight(make_peer, pki, check):
+    imap = one_flight_imap(make_peer, pki,
+                           b"A1 OK [CAPABILITY IMAP4rev1] in\r\n"
+                           b"* 0 EXISTS\r\nA2 OK [READ-ONLY] done\r\n"
+                           b"* BYE\r\nA3 OK bye\r\n")
+    smtp = good_smtp(make_peer, pki)
+    res = check(imap.port, smtp.port)
+    assert res.rc == 0, res
+
+
+def test_imap_one_flight_refused_login_keeps_its_text(make_peer, pki,
+                                                      check):
+    # The pipelined EXAMINE is answered too, and must not be mistaken for
+    # the verdict.
+    imap = one_flight_imap(make_peer, pki,
+                           b"A1 NO [AUTHENTICATIONFAILED] Authentication "
+                           b"failed.\r\nA2 BAD Error in IMAP command "
+                           b"EXAMINE: Not logged in\r\n* BYE\r\nA3 OK\r\n")
+    res = check(imap.port)
+    assert_result(res, "UNAUTHORIZED", "AUTH_REJECTED", 2)
+    assert res.json["server_reply"] == \
+        "A1 NO [AUTHENTICATIONFAILED] Authentication failed.", res
+
+
+def test_imap_one_flight_examine_answer_first_is_refused(make_peer, pki,
+                                                         check):
+    # An injected answer to EXAMINE ahead of the login's: never success.
+    imap = one_flight_imap(make_peer, pki,
+                           b"A2 OK [READ-ONLY] done\r\nA1 OK in\r\n")
+    smtp = good_smtp(make_peer, pki)
+    res = check(imap.port, smtp.port)
+    assert_result(res, "IMAP_VALIDATION", "PROTOCOL_ERROR", 2)
+
+
+# ---- SMTP: AUTH PLAIN, MAIL, RCPT and DATA in one flight ---------------
+
+PIPE_EHLO = (b"250-peer.example.com\r\n250-PIPELINING\r\n250-AUTH PLAIN\r\n"
+             b"250 ENHANCEDSTATUSCODES\r\n")
+
+
+def one_flight_smtp(make_peer, pki, answer, rest=()):
+    return tls_peer(make_peer, pki, [
+        ("send", b"220 peer.example.com ESMTP\r\n"),
+        ("expect", rb"^EHLO "), ("send", PIPE_EHLO),
+        ("expect", rb"^AUTH PLAIN \S+$"),
+        ("expect", rb"^MAIL FROM:<"),
+        ("expect", rb"^RCPT TO:<"),
+        ("expect", rb"^DATA$"),
+        ("send", answer)] + list(rest) + [("close",)])
+
+
+def test_smtp_auth_and_envelope_in_one_flight(make_peer, pki, check):
+    imap = good_imap(make_peer, pki)
+    smtp = one_flight_smtp(make_peer, pki,
+                           b"235 2.7.0 ok\r\n250 2.1.0 ok\r\n250 2.1.5 ok\r\n"
+                           b"354 go ahead\r\n",
+                           [("expect", rb"^\.$"),
+                            ("send", b"250 2.0.0 queued\r\n"),
+                            ("expect", rb"^QUIT$")])
+    res = check(imap.port, smtp.port)
+    assert res.rc == 0, res
+
+
+def test_smtp_one_flight_refused_auth_is_the_auth_outcome(make_peer, pki,
+                                                          check):
+    # Even a 354 to the pipelined DATA must not send the message: the
+    # refused AUTH ends it, with its own text, at stage 4.
+    imap = good_imap(make_peer, pki)
+    smtp = one_flight_smtp(make_peer, pki,
+                           b"535 5.7.8 Error: authentication failed\r\n"
+                           b"530 5.7.0 Authentication required\r\n"
+                           b"554 5.5.1 Error: no valid recipients\r\n"
+                           b"354 go ahead\r\n")
+    res = check(imap.port, smtp.port)
+    assert_result(res, "UNAUTHORIZED", "AUTH_REJECTED", 4)
+    assert res.json["server_reply"] == \
+        "535 5.7.8 Error: authentication failed", res
+    assert b"Subject:" not in smtp.received_tls, smtp.describe()

@@ -62,6 +62,30 @@ test_strings(void)
 /* The address options take a list, as curl's --resolve does, so that
  * several addresses can be tried without DNS; the resolver hands them to
  * the connection in the order given. */
+/* The mechanism list is checked when set, so a typo fails at once rather
+ * than as "no mechanism" against a server. */
+static void
+test_mechanisms(void)
+{
+	CHECK_INT(set(MAILCONN_OPT_MECHANISMS, "SCRAM-SHA-256-PLUS, plain"),
+	          MAILCONN_OK);
+	CHECK_STR(mailconn__config_str(cfg, MAILCONN_OPT_MECHANISMS),
+	          "SCRAM-SHA-256-PLUS, plain");
+	CHECK_INT(set(MAILCONN_OPT_MECHANISMS, "CRAM-MD5"),
+	          MAILCONN_E_INVALID_CONFIG);
+	CHECK_CONTAINS(mailconn_config_error(cfg), "mechanisms");
+	CHECK_INT(set(MAILCONN_OPT_MECHANISMS, "PLAIN,PLAIN"),
+	          MAILCONN_E_INVALID_CONFIG);
+	CHECK_INT(set(MAILCONN_OPT_MECHANISMS, "PLAIN LOGIN"),
+	          MAILCONN_E_INVALID_CONFIG);
+	/* A refused value leaves the last good one. */
+	CHECK_STR(mailconn__config_str(cfg, MAILCONN_OPT_MECHANISMS),
+	          "SCRAM-SHA-256-PLUS, plain");
+	CHECK_INT(mailconn_option_from_name("MECHANISMS"), MAILCONN_OPT_MECHANISMS);
+	CHECK_INT(set(MAILCONN_OPT_MECHANISMS, NULL), MAILCONN_OK);
+	CHECK(mailconn__config_str(cfg, MAILCONN_OPT_MECHANISMS) == NULL);
+}
+
 static void
 test_address_lists(void)
 {
@@ -433,6 +457,7 @@ main(void)
 {
 	cfg = mailconn_config_new();
 	test_strings();
+	test_mechanisms();
 	test_address_lists();
 	test_hosts();
 	test_integers();

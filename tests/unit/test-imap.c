@@ -160,19 +160,20 @@ test_implicit_plain_sasl_ir(int bytewise)
 	EXPECT_OUT(&h, "");
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN LITERAL+] "
 	           "Dovecot ready.\r\n");
-	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	CHECK_INT(mailconn__imap_stage(h.e), MAILCONN_STAGE_IMAP_LOGIN);
 	CHECK_STR(mailconn__imap_mechanism(h.e), "PLAIN");
 	CHECK_STR(mailconn__imap_capabilities(h.e),
 	          "IMAP4rev1 SASL-IR AUTH=PLAIN LITERAL+");
 	SERVER(&h, "A1 OK [CAPABILITY IMAP4rev1 IDLE MOVE] Logged in\r\n");
-	EXPECT_OUT(&h, "A2 EXAMINE INBOX\r\n");
+	EXPECT_OUT(&h, "");
 	CHECK_STR(mailconn__imap_capabilities(h.e), "IMAP4rev1 IDLE MOVE");
 	SERVER(&h, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
 	           "* 2 EXISTS\r\n"
 	           "* OK [UIDVALIDITY 1700000000] UIDs valid\r\n"
 	           "A2 OK [READ-ONLY] Examine completed (0.001 secs).\r\n");
-	EXPECT_OUT(&h, "A3 LOGOUT\r\n");
+	EXPECT_OUT(&h, "");
 	/* Done once LOGOUT is out: its reply is not worth a round trip. */
 	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_DONE);
 	SERVER(&h, "* BYE Logging out\r\nA3 OK Logout completed.\r\n");
@@ -184,16 +185,67 @@ test_implicit_plain_sasl_ir(int bytewise)
 	          "S: * OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN LITERAL+] "
 	          "Dovecot ready.\n"
 	          "C: A1 AUTHENTICATE PLAIN [redacted]\n"
-	          "S: A1 OK [CAPABILITY IMAP4rev1 IDLE MOVE] Logged in\n"
 	          "C: A2 EXAMINE INBOX\n"
+	          "C: A3 LOGOUT\n"
+	          "S: A1 OK [CAPABILITY IMAP4rev1 IDLE MOVE] Logged in\n"
 	          "S: * FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\n"
 	          "S: * 2 EXISTS\n"
 	          "S: * OK [UIDVALIDITY 1700000000] UIDs valid\n"
-	          "S: A2 OK [READ-ONLY] Examine completed (0.001 secs).\n"
-	          "C: A3 LOGOUT\n");
+	          "S: A2 OK [READ-ONLY] Examine completed (0.001 secs).\n");
 	/* Late bytes after DONE are ignored. */
 	SERVER(&h, "A9 OK whatever\r\n");
 	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_DONE);
+	h_free(&h, PASS, 1);
+}
+
+/* EXAMINE and LOGOUT ride with a one-flight login; the login's reply
+ * still decides, and replies must come in order. */
+static void
+test_pipelined_login(int bytewise)
+{
+	struct harness h;
+
+	/* Refused login: its own reply, whatever the others answer. */
+	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, bytewise);
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] hi\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
+	SERVER(&h, "A1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"
+	           "A2 BAD Error in IMAP command EXAMINE: not logged in\r\n"
+	           "* BYE Logging out\r\nA3 OK Logout completed.\r\n");
+	EXPECT_FAIL(&h, MAILCONN_UNAUTHORIZED, MAILCONN_CAUSE_AUTH_REJECTED);
+	CHECK_STR(mailconn__imap_failure(h.e)->reply,
+	          "A1 NO [AUTHENTICATIONFAILED] Authentication failed.");
+	CHECK_INT(mailconn__imap_failure(h.e)->stage, MAILCONN_STAGE_IMAP_LOGIN);
+	h_free(&h, PASS, 1);
+
+	/* The same with the LOGIN command. */
+	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, bytewise);
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] hi\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
+	SERVER(&h, "A1 NO LOGIN failed\r\nA2 OK [READ-ONLY] sure\r\n");
+	EXPECT_FAIL(&h, MAILCONN_UNAUTHORIZED, MAILCONN_CAUSE_AUTH_REJECTED);
+	CHECK_STR(mailconn__imap_failure(h.e)->reply, "A1 NO LOGIN failed");
+	h_free(&h, PASS, 1);
+
+	/* EXAMINE's answer before the login's: an injected or confused
+	 * reply, never taken as success. */
+	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, bytewise);
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] hi\r\n");
+	drain(&h);
+	SERVER(&h, "A2 OK [READ-ONLY] done\r\nA1 OK logged in\r\n");
+	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_PROTOCOL_ERROR);
+	h_free(&h, PASS, 1);
+
+	/* Logged in, INBOX refused: the select step's failure. */
+	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, bytewise);
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] hi\r\n");
+	drain(&h);
+	SERVER(&h, "A1 OK logged in\r\nA2 NO Mailbox doesn't exist: INBOX\r\n");
+	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION,
+	            MAILCONN_CAUSE_MAILBOX_UNAVAILABLE);
+	CHECK_INT(mailconn__imap_failure(h.e)->step, MAILCONN__STEP_SELECT);
 	h_free(&h, PASS, 1);
 }
 
@@ -207,15 +259,16 @@ test_implicit_login_command(int bytewise)
 	EXPECT_OUT(&h, "A1 CAPABILITY\r\n");
 	CHECK_INT(mailconn__imap_stage(h.e), MAILCONN_STAGE_IMAP_CONNECT);
 	SERVER(&h, "* CAPABILITY IMAP4rev1 ID IDLE\r\nA1 OK done\r\n");
-	EXPECT_OUT(&h, "A2 LOGIN \"" USER "\" \"" PASS "\"\r\n");
+	EXPECT_OUT(&h, "A2 LOGIN \"" USER "\" \"" PASS "\"\r\n"
+	               "A3 EXAMINE INBOX\r\nA4 LOGOUT\r\n");
 	CHECK_STR(mailconn__imap_mechanism(h.e), "LOGIN");
+	/* EXAMINE is already out: no CAPABILITY after the login, though
+	 * its OK listed none. */
 	SERVER(&h, "A2 OK LOGIN completed\r\n");
-	EXPECT_OUT(&h, "A3 CAPABILITY\r\n");
-	SERVER(&h, "* CAPABILITY IMAP4rev1 ID IDLE UIDPLUS\r\nA3 OK done\r\n");
-	EXPECT_OUT(&h, "A4 EXAMINE INBOX\r\n");
-	CHECK_STR(mailconn__imap_capabilities(h.e), "IMAP4rev1 ID IDLE UIDPLUS");
-	SERVER(&h, "A4 OK [READ-ONLY] EXAMINE completed\r\n");
-	EXPECT_OUT(&h, "A5 LOGOUT\r\n");
+	EXPECT_OUT(&h, "");
+	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_NEED_INPUT);
+	SERVER(&h, "A3 OK [READ-ONLY] EXAMINE completed\r\n");
+	EXPECT_OUT(&h, "");
 	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_DONE);
 	/* The server's BYE and hang-up after LOGOUT change nothing. */
 	SERVER(&h, "* BYE bye\r\n");
@@ -293,12 +346,13 @@ test_starttls_full(void)
 	mailconn__imap_tls_started(h.e, NULL);
 	EXPECT_OUT(&h, "A2 CAPABILITY\r\n");
 	SERVER(&h, "* CAPABILITY IMAP4rev2 SASL-IR AUTH=PLAIN\r\nA2 OK done\r\n");
-	EXPECT_OUT(&h, "A3 AUTHENTICATE PLAIN " PLAIN_IR "\r\n");
+	EXPECT_OUT(&h, "A3 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"
+	               "A4 EXAMINE INBOX\r\nA5 LOGOUT\r\n");
 	/* Untagged CAPABILITY before the tagged OK counts as fresh. */
 	SERVER(&h, "* CAPABILITY IMAP4rev2 IDLE\r\nA3 OK done\r\n");
-	EXPECT_OUT(&h, "A4 EXAMINE INBOX\r\n");
+	EXPECT_OUT(&h, "");
 	SERVER(&h, "A4 OK done\r\n");
-	EXPECT_OUT(&h, "A5 LOGOUT\r\n");
+	EXPECT_OUT(&h, "");
 	SERVER(&h, "A5 OK bye\r\n");
 	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_DONE);
 	CHECK_STR(mailconn__imap_capabilities(h.e), "IMAP4rev2 IDLE");
@@ -440,7 +494,8 @@ test_greetings(void)
 	/* Keywords in any case; tags stay exact. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, 0);
 	SERVER(&h, "* ok [capability imap4REV1 auth=plain sasl-ir] hi\r\n");
-	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	SERVER(&h, "a1 OK done\r\n");
 	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION,
 	            MAILCONN_CAUSE_PROTOCOL_ERROR);
@@ -472,15 +527,19 @@ test_login_quoting(void)
 	const char *pw = "pa\"ss\\wd x";
 	h_init(&h, MAILCONN__TLS_IMPLICIT, "bob", pw, 0);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] hi\r\n");
-	EXPECT_OUT(&h, "A1 LOGIN \"bob\" \"pa\\\"ss\\\\wd x\"\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"bob\" \"pa\\\"ss\\\\wd x\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	CHECK_STR(h.log, "S: * OK [CAPABILITY IMAP4rev1] hi\n"
-	                 "C: A1 LOGIN \"bob\" [redacted]\n");
+	                 "C: A1 LOGIN \"bob\" [redacted]\n"
+	                 "C: A2 EXAMINE INBOX\n"
+	                 "C: A3 LOGOUT\n");
 	h_free(&h, pw, 1);
 
 	/* Empty strings are valid quoted strings. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, "", "", 0);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] hi\r\n");
-	EXPECT_OUT(&h, "A1 LOGIN \"\" \"\"\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"\" \"\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	h_free(&h, NULL, 1);
 }
 
@@ -510,14 +569,16 @@ test_login_literals(int bytewise)
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, pw, bytewise);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 LITERAL+] hi\r\n");
 	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" {11+}\r\n"
-	               "p\xc3\xa4sswr\xc3\xb6rd\r\n");
+	               "p\xc3\xa4sswr\xc3\xb6rd\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	h_free(&h, pw, 1);
 
 	/* LITERAL- (RFC 7888) for a short value. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, pw, bytewise);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 LITERAL-] hi\r\n");
 	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" {11+}\r\n"
-	               "p\xc3\xa4sswr\xc3\xb6rd\r\n");
+	               "p\xc3\xa4sswr\xc3\xb6rd\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	h_free(&h, pw, 1);
 
 	/* UTF-8 user and password: two synchronising literals. */
@@ -600,7 +661,8 @@ test_logindisabled(void)
 	/* Plaintext chosen: LOGIN goes out without STARTTLS. */
 	h_init(&h, MAILCONN__TLS_NONE, USER, PASS, 0);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 STARTTLS] x\r\n");
-	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	h_free(&h, PASS, 1);
 }
 
@@ -666,6 +728,8 @@ scram_init(struct harness *h, int bytewise)
 	h->p.crypto = fixed_crypto("rOprNGfwEbeRWgbNEkqO");
 	mailconn__imap_free(h->e);
 	h->e = mailconn__imap_new(&h->p);
+	/* Accepted unverified, so SCRAM goes first. */
+	mailconn__imap_tls_unverified(h->e);
 	mailconn__imap_tls_started(h->e, NULL);
 }
 
@@ -689,6 +753,10 @@ test_scram(int bytewise)
 	EXPECT_OUT(&h, "A2 EXAMINE INBOX\r\n");
 	CHECK_STR(h.log, "S: * OK [CAPABILITY IMAP4rev1 AUTH=SCRAM-SHA-256-PLUS "
 	                 "AUTH=SCRAM-SHA-256 AUTH=PLAIN] x\n"
+	                 "S: logging in with SCRAM-SHA-256: the certificate is "
+	                 "not verified, so the password is sent in a "
+	                 "recoverable form only if the server offers nothing "
+	                 "better\n"
 	                 "C: A1 AUTHENTICATE SCRAM-SHA-256\n"
 	                 "S: + \n"
 	                 "C: [redacted]\n"
@@ -750,6 +818,7 @@ test_scram_plus(void)
 	h.p.crypto = fixed_crypto("rOprNGfwEbeRWgbNEkqO");
 	mailconn__imap_free(h.e);
 	h.e = mailconn__imap_new(&h.p);
+	mailconn__imap_tls_unverified(h.e);
 	mailconn__imap_tls_started(h.e, &cb);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256 "
 	           "AUTH=SCRAM-SHA-256-PLUS] x\r\n");
@@ -758,6 +827,172 @@ test_scram_plus(void)
 	               "cD10bHMtZXhwb3J0ZXIsLG49dXNlcixyPXJPcHJOR2Z3RWJlUldnYk5F"
 	               "a3FP\r\n");
 	CHECK_STR(mailconn__imap_mechanism(h.e), "SCRAM-SHA-256-PLUS");
+	h_free(&h, "pencil", 0);
+}
+
+#define PLUS_C1 "cD10bHMtZXhwb3J0ZXIsLG49dXNlcixyPXJPcHJOR2Z3RWJlUldnYk5Fa3FP"
+
+/* A harness over implicit TLS with a channel binding; `unverified` as the
+ * driver reports a certificate accepted by the user's leave. */
+static void
+bound_init(struct harness *h, int unverified, const char *mechanisms)
+{
+	static const unsigned char binding[32] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct mailconn__channel_binding cb = { "tls-exporter", binding, 32 };
+	h_init(h, MAILCONN__TLS_IMPLICIT, "user", "pencil", 0);
+	h->p.crypto = fixed_crypto("rOprNGfwEbeRWgbNEkqO");
+	h->p.mechanisms = mechanisms;
+	mailconn__imap_free(h->e);
+	h->e = mailconn__imap_new(&h->p);
+	if (unverified)
+		mailconn__imap_tls_unverified(h->e);
+	mailconn__imap_tls_started(h->e, &cb);
+}
+
+static void
+test_mech_policy(void)
+{
+	struct harness h;
+
+	/* Verified: PLAIN inline, one round trip, -PLUS notwithstanding. */
+	bound_init(&h, 0, NULL);
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256-PLUS "
+	           "AUTH=SCRAM-SHA-256 AUTH=PLAIN] x\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN AHVzZXIAcGVuY2ls\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
+	CHECK_STR(mailconn__imap_mechanism(h.e), "PLAIN");
+	h_free(&h, "pencil", 1);
+
+	/* No PLAIN: the LOGIN command, still one round trip. */
+	bound_init(&h, 0, NULL);
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] x\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"user\" \"pencil\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
+	h_free(&h, "pencil", 1);
+
+	/* LOGIN disabled and no PLAIN: SCRAM. */
+	bound_init(&h, 0, NULL);
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGINDISABLED "
+	           "AUTH=SCRAM-SHA-256] x\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256 eSwsbj11c2VyLHI9ck9wck5H"
+	               "ZndFYmVSV2diTkVrcU8=\r\n");
+	h_free(&h, "pencil", 0);
+
+	/* Unverified: -PLUS first, and the transcript says why. */
+	bound_init(&h, 1, NULL);
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN "
+	           "AUTH=SCRAM-SHA-256 AUTH=SCRAM-SHA-256-PLUS] x\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	CHECK_CONTAINS(h.log, "logging in with SCRAM-SHA-256-PLUS: the "
+	               "certificate is not verified");
+	h_free(&h, "pencil", 0);
+
+	/* The caller's order rules; "LOGIN" is the LOGIN command. */
+	bound_init(&h, 1, "login,plain");
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN "
+	           "AUTH=SCRAM-SHA-256] x\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"user\" \"pencil\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
+	h_free(&h, "pencil", 1);
+	bound_init(&h, 0, "SCRAM-SHA-256-PLUS,PLAIN");
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN "
+	           "AUTH=SCRAM-SHA-256-PLUS] x\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	h_free(&h, "pencil", 0);
+
+	/* None of the list offered: nothing is sent. */
+	bound_init(&h, 0, "PLAIN");
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] x\r\n");
+	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION,
+	            MAILCONN_CAUSE_AUTH_NO_MECHANISM);
+	EXPECT_OUT(&h, "");
+	h_free(&h, "pencil", 0);
+}
+
+static void
+test_plus_fallback(int bytewise)
+{
+	struct harness h;
+	static const char caps[] = "* OK [CAPABILITY IMAP4rev1 SASL-IR "
+	                           "AUTH=SCRAM-SHA-256-PLUS AUTH=SCRAM-SHA-256 "
+	                           "AUTH=PLAIN] x\r\n";
+
+	/* Cyrus over TLS 1.3: tls-exporter unknown, "bad protocol". The
+	 * retry goes without the binding ("n,,"), and the right password
+	 * passes. */
+	bound_init(&h, 1, NULL);
+	h.bytewise = bytewise;
+	SERVER(&h, caps);
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	SERVER(&h, "A1 NO bad protocol / cancel\r\n");
+	EXPECT_OUT(&h, "A2 AUTHENTICATE SCRAM-SHA-256 " SCRAM_C1 "\r\n");
+	CHECK_CONTAINS(h.log, "S: SCRAM-SHA-256-PLUS was refused, which does "
+	               "not prove the password wrong");
+	SERVER(&h, "+ " SCRAM_S1 "\r\n");
+	EXPECT_OUT(&h, SCRAM_C2 "\r\n");
+	SERVER(&h, "+ " SCRAM_S2 "\r\n");
+	EXPECT_OUT(&h, "\r\n");
+	SERVER(&h, "A2 OK [CAPABILITY IMAP4rev1] Logged in\r\n");
+	EXPECT_OUT(&h, "A3 EXAMINE INBOX\r\n");
+	CHECK_STR(mailconn__imap_mechanism(h.e),
+	          "SCRAM-SHA-256 (after SCRAM-SHA-256-PLUS was refused)");
+	h_free(&h, "pencil", 0);
+
+	/* GNU imap4d, wrong password: both refused, the second reply is the
+	 * verdict, and there is no third attempt. */
+	bound_init(&h, 1, NULL);
+	h.bytewise = bytewise;
+	SERVER(&h, caps);
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	SERVER(&h, "A1 NO AUTHENTICATE SCRAM-SHA-256-PLUS authentication "
+	           "failed\r\n");
+	EXPECT_OUT(&h, "A2 AUTHENTICATE SCRAM-SHA-256 " SCRAM_C1 "\r\n");
+	SERVER(&h, "+ " SCRAM_S1 "\r\n");
+	EXPECT_OUT(&h, SCRAM_C2 "\r\n");
+	SERVER(&h, "A2 NO AUTHENTICATE SCRAM-SHA-256 authentication failed\r\n");
+	EXPECT_FAIL(&h, MAILCONN_UNAUTHORIZED, MAILCONN_CAUSE_AUTH_REJECTED);
+	CHECK_CONTAINS(mailconn__imap_failure(h.e)->reply, "A2 NO");
+	EXPECT_OUT(&h, "");
+	h_free(&h, "pencil", 0);
+
+	/* The server's "e=" to the -PLUS proof: cancel, retry on the BAD. */
+	bound_init(&h, 1, NULL);
+	h.bytewise = bytewise;
+	SERVER(&h, caps);
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	SERVER(&h, "+ " SCRAM_S1 "\r\n");
+	drain(&h);
+	h.sent_len = 0;
+	h.sent[0] = '\0';
+	/* base64("e=channel-bindings-dont-match") */
+	SERVER(&h, "+ ZT1jaGFubmVsLWJpbmRpbmdzLWRvbnQtbWF0Y2g=\r\n");
+	EXPECT_OUT(&h, "*\r\n");
+	SERVER(&h, "A1 BAD AUTHENTICATE cancelled\r\n");
+	EXPECT_OUT(&h, "A2 AUTHENTICATE SCRAM-SHA-256 " SCRAM_C1 "\r\n");
+	h_free(&h, "pencil", 0);
+
+	/* BYE ends it: no retry on a closing connection. */
+	bound_init(&h, 1, NULL);
+	h.bytewise = bytewise;
+	SERVER(&h, caps);
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	SERVER(&h, "* BYE too many errors\r\n");
+	EXPECT_OUT(&h, "");
+	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_FAILED);
+	h_free(&h, "pencil", 0);
+
+	/* Only -PLUS offered: no retry, and never "wrong credentials". */
+	bound_init(&h, 1, NULL);
+	h.bytewise = bytewise;
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGINDISABLED "
+	           "AUTH=SCRAM-SHA-256-PLUS] x\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE SCRAM-SHA-256-PLUS " PLUS_C1 "\r\n");
+	SERVER(&h, "A1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n");
+	EXPECT_OUT(&h, "");
+	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_FAILED);
+	CHECK(mailconn__imap_failure(h.e)->outcome != MAILCONN_UNAUTHORIZED);
+	CHECK_CONTAINS(mailconn__imap_failure(h.e)->detail,
+	               "does not prove the password wrong");
 	h_free(&h, "pencil", 0);
 }
 
@@ -771,7 +1006,8 @@ test_refusals(void)
 	/* Untagged warnings are part of the reply; tagged line last. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, 0);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] x\r\n");
-	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	SERVER(&h, "* OK [ALERT] Check your password\r\n"
 	           "* OK [UNSEEN 3] not kept\r\n"
 	           "* BAD [ALERT] second\r\n"
@@ -788,7 +1024,8 @@ test_refusals(void)
 	/* A server echoing the password never gets it into results. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, 0);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] x\r\n");
-	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	SERVER(&h, "A1 BAD Error in command LOGIN \"" USER "\" \"" PASS
 	           "\"\r\n");
 	drain(&h);
@@ -802,9 +1039,10 @@ test_refusals(void)
 	/* EXAMINE refused. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, 0);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] x\r\n");
-	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	SERVER(&h, "A1 OK [CAPABILITY IMAP4rev1] in\r\n");
-	EXPECT_OUT(&h, "A2 EXAMINE INBOX\r\n");
+	EXPECT_OUT(&h, "");
 	SERVER(&h, "A2 NO Mailbox doesn't exist: INBOX\r\n");
 	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION,
 	            MAILCONN_CAUSE_MAILBOX_UNAVAILABLE);
@@ -815,9 +1053,10 @@ test_refusals(void)
 	/* BYE after the login. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, 0);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] x\r\n");
-	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	SERVER(&h, "A1 OK [CAPABILITY IMAP4rev1] in\r\n");
-	EXPECT_OUT(&h, "A2 EXAMINE INBOX\r\n");
+	EXPECT_OUT(&h, "");
 	SERVER(&h, "* BYE Internal error occurred.\r\n");
 	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_SERVER_BYE);
 	CHECK_STR(mailconn__imap_failure(h.e)->reply,
@@ -827,7 +1066,8 @@ test_refusals(void)
 	/* EOF in the middle of the login. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, 1);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] x\r\n");
-	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	SERVER(&h, "* NO [ALERT] going down\r\nA1 O");
 	mailconn__imap_eof(h.e);
 	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION,
@@ -839,7 +1079,8 @@ test_refusals(void)
 	/* A tag we never sent, and an answer to a command not yet sent. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, 0);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] x\r\n");
-	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	SERVER(&h, "A7 OK LOGIN done\r\n");
 	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION,
 	            MAILCONN_CAUSE_PROTOCOL_ERROR);
@@ -865,23 +1106,25 @@ test_literals_from_server(int bytewise)
 	 * like a tagged OK. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, bytewise);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] x\r\n");
-	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	SERVER(&h, "A1 OK [CAPABILITY IMAP4rev1] in\r\n");
-	EXPECT_OUT(&h, "A2 EXAMINE INBOX\r\n");
+	EXPECT_OUT(&h, "");
 	SERVER(&h, "* 1 FETCH (BODY[] {12}\r\nA2 OK fake\r\n)\r\n"
 	           "* LIST () \"/\" {5}\r\nINBOX\r\n");
 	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_NEED_INPUT);
 	EXPECT_OUT(&h, "");
 	SERVER(&h, "A2 OK done\r\n");
-	EXPECT_OUT(&h, "A3 LOGOUT\r\n");
+	EXPECT_OUT(&h, "");
 	h_free(&h, PASS, 1);
 
 	/* A 4 GiB literal: refused at once, nothing allocated for it. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, bytewise);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] x\r\n");
-	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
 	SERVER(&h, "A1 OK [CAPABILITY IMAP4rev1] in\r\n");
-	EXPECT_OUT(&h, "A2 EXAMINE INBOX\r\n");
+	EXPECT_OUT(&h, "");
 	SERVER(&h, "* 1 FETCH (BODY[] {4294967295}\r\n");
 	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION,
 	            MAILCONN_CAUSE_LINE_TOO_LONG);
@@ -965,10 +1208,12 @@ main(void)
 	for (int bytewise = 0; bytewise <= 1; bytewise++) {
 		test_implicit_plain_sasl_ir(bytewise);
 		test_implicit_login_command(bytewise);
+		test_pipelined_login(bytewise);
 		test_starttls_happy(bytewise);
 		test_starttls_injection(bytewise);
 		test_login_literals(bytewise);
 		test_scram(bytewise);
+		test_plus_fallback(bytewise);
 		test_literals_from_server(bytewise);
 	}
 	test_starttls_full();
@@ -980,6 +1225,7 @@ main(void)
 	test_logindisabled();
 	test_oauth2();
 	test_scram_plus();
+	test_mech_policy();
 	test_refusals();
 	test_long_lines();
 	test_nul_bytes();

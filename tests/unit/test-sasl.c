@@ -390,6 +390,61 @@ test_choose(void)
 	CHECK_STR(mailconn__mech_name(MAILCONN__MECH_NONE), "");
 }
 
+static void
+test_pick(void)
+{
+	static const char all[] = "LOGIN SCRAM-SHA-256-PLUS PLAIN SCRAM-SHA-256";
+	struct mailconn__mech_policy pol = {
+		.have_password = 1, .have_binding = 1,
+	};
+	/* Verified: PLAIN, then LOGIN, then SCRAM. */
+	CHECK_INT(mailconn__sasl_pick(all, &pol), MAILCONN__MECH_PLAIN);
+	CHECK_INT(mailconn__sasl_pick("SCRAM-SHA-256 LOGIN", &pol),
+	          MAILCONN__MECH_LOGIN);
+	CHECK_INT(mailconn__sasl_pick("SCRAM-SHA-256 SCRAM-SHA-256-PLUS", &pol),
+	          MAILCONN__MECH_SCRAM_SHA_256_PLUS);
+	/* Exposed: SCRAM first. */
+	pol.exposed = 1;
+	CHECK_INT(mailconn__sasl_pick(all, &pol),
+	          MAILCONN__MECH_SCRAM_SHA_256_PLUS);
+	pol.have_binding = 0;
+	CHECK_INT(mailconn__sasl_pick(all, &pol), MAILCONN__MECH_SCRAM_SHA_256);
+	CHECK_INT(mailconn__sasl_pick("plain login", &pol), MAILCONN__MECH_PLAIN);
+	/* A list: only its members, in its order. */
+	pol.order = "LOGIN, scram-sha-256";
+	CHECK_INT(mailconn__sasl_pick(all, &pol), MAILCONN__MECH_LOGIN);
+	CHECK_INT(mailconn__sasl_pick("PLAIN SCRAM-SHA-256", &pol),
+	          MAILCONN__MECH_SCRAM_SHA_256);
+	CHECK_INT(mailconn__sasl_pick("PLAIN", &pol), MAILCONN__MECH_NONE);
+	pol.order = "SCRAM-SHA-256-PLUS";
+	CHECK_INT(mailconn__sasl_pick(all, &pol), MAILCONN__MECH_NONE);
+	pol.order = "XOAUTH2,PLAIN";
+	CHECK_INT(mailconn__sasl_pick("XOAUTH2 PLAIN", &pol), MAILCONN__MECH_PLAIN);
+
+	CHECK(mailconn__mech_list_valid("PLAIN"));
+	CHECK(mailconn__mech_list_valid(" scram-sha-256-plus , PLAIN,LOGIN "));
+	CHECK(mailconn__mech_list_valid("SCRAM-SHA-256-PLUS,SCRAM-SHA-256,PLAIN,"
+	                                "LOGIN,XOAUTH2,OAUTHBEARER"));
+	CHECK(!mailconn__mech_list_valid(""));
+	CHECK(!mailconn__mech_list_valid(NULL));
+	CHECK(!mailconn__mech_list_valid("PLAIN,"));
+	CHECK(!mailconn__mech_list_valid(",PLAIN"));
+	CHECK(!mailconn__mech_list_valid("PLAIN,,LOGIN"));
+	CHECK(!mailconn__mech_list_valid("PLAIN,plain"));
+	CHECK(!mailconn__mech_list_valid("CRAM-MD5"));
+	CHECK(!mailconn__mech_list_valid("PLAIN LOGIN"));
+
+	CHECK(mailconn__mech_allowed(NULL, MAILCONN__MECH_PLAIN));
+	CHECK(mailconn__mech_allowed("LOGIN,SCRAM-SHA-256",
+	                             MAILCONN__MECH_SCRAM_SHA_256));
+	CHECK(!mailconn__mech_allowed("SCRAM-SHA-256-PLUS",
+	                              MAILCONN__MECH_SCRAM_SHA_256));
+	CHECK_INT(mailconn__mech_unbound(MAILCONN__MECH_SCRAM_SHA_256_PLUS),
+	          MAILCONN__MECH_SCRAM_SHA_256);
+	CHECK_INT(mailconn__mech_unbound(MAILCONN__MECH_PLAIN),
+	          MAILCONN__MECH_NONE);
+}
+
 int
 main(void)
 {
@@ -403,6 +458,7 @@ main(void)
 	test_login();
 	test_oauth();
 	test_choose();
+	test_pick();
 	mailconn__buf_free(&out);
 	return check_finish();
 }

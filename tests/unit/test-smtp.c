@@ -19,6 +19,9 @@
 #define STUFFED "Subject: t\r\n\r\n..hidden\r\nline\r\n...\r\n..\r\nend\r\n"
 
 static unsigned char cbdata[32];
+/* 1: the driver reports the certificate as accepted unverified, which
+ * makes SCRAM the preferred mechanism. */
+static int cert_unverified;
 
 struct run {
 	struct mailconn__smtp *e;
@@ -73,8 +76,12 @@ play(struct run *r, struct mailconn__engine_params p, const char *const *turns,
 	r->e = mailconn__smtp_new(&p);
 	r->tls_starts = 0;
 	CHECK(r->e != NULL);
-	if (p.tls_mode == MAILCONN__TLS_IMPLICIT)
-		mailconn__smtp_tls_started(r->e, &cb); /* as the driver does */
+	if (p.tls_mode == MAILCONN__TLS_IMPLICIT) {
+		/* as the driver does */
+		if (cert_unverified)
+			mailconn__smtp_tls_unverified(r->e);
+		mailconn__smtp_tls_started(r->e, &cb);
+	}
 	size_t t = 0, pos = 0;
 	for (int guard = 0; guard < 1000000; guard++) {
 		enum mailconn__action a = mailconn__smtp_next(r->e);
@@ -93,6 +100,8 @@ play(struct run *r, struct mailconn__engine_params p, const char *const *turns,
 		} else if (a == MAILCONN__ACT_START_TLS) {
 			mailconn__buf_append_str(&r->client, "<TLS>");
 			r->tls_starts++;
+			if (cert_unverified)
+				mailconn__smtp_tls_unverified(r->e);
 			mailconn__smtp_tls_started(r->e, &cb);
 		} else if (!turns[t]) {
 			mailconn__smtp_eof(r->e);
@@ -182,10 +191,10 @@ test_happy_pipelining(enum feed_mode mode)
 	          "S: 250-AUTH PLAIN LOGIN\n"
 	          "S: 250 ENHANCEDSTATUSCODES\n"
 	          "C: AUTH PLAIN [redacted]\n"
-	          "S: 235 2.7.0 Authentication successful\n"
 	          "C: MAIL FROM:<user@example.com>\n"
 	          "C: RCPT TO:<bcc@example.net>\n"
 	          "C: DATA\n"
+	          "S: 235 2.7.0 Authentication successful\n"
 	          "S: 250 2.1.0 Ok\n"
 	          "S: 250 2.1.5 Ok\n"
 	          "S: 354 End data with <CR><LF>.<CR><LF>\n"
@@ -490,8 +499,9 @@ test_auth_failures(void)
 		CHECK_INT(f->step, MAILCONN__STEP_AUTHENTICATE);
 		CHECK_STR(f->reply, "535 5.7.8 Error: authentication failed: "
 		          "authentication failure");
-		/* One attempt only: nothing after the AUTH line. */
-		CHECK_STR(client(&r), EHLO_SENT AUTH_SENT);
+		/* One attempt only: nothing after the pipelined envelope,
+		 * and never the message. */
+		CHECK_STR(client(&r), EHLO_SENT AUTH_SENT ENVELOPE);
 		done(&r);
 	}
 
@@ -569,6 +579,7 @@ test_scram(void)
 	p.username = "user";
 	p.password = "pencil";
 	p.crypto = fixed_crypto("rOprNGfwEbeRWgbNEkqO");
+	cert_unverified = 1;
 
 	/* -PLUS with the binding the driver reported. */
 	static const char *const plus[] = {
@@ -650,6 +661,313 @@ test_scram(void)
 	play(&r, p, badb64, WHOLE);
 	CHECK_INT(mailconn__smtp_failure(r.e)->cause,
 	          MAILCONN_CAUSE_PROTOCOL_ERROR);
+	done(&r);
+	cert_unverified = 0;
+}
+
+#define SCRAM_C1 "biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8="
+#define SCRAM_C2                                                           \
+	"Yz1iaXdzLHI9ck9wck5HZndFYmVSV2diTkVrcU8laHZZRHBXVWEyUmFUQ0FmdXhGSWxq" \
+	"KWhObEYkazAscD1kSHpiWmFwV0lrNGpVaE4rVXRlOXl0YWc5empmTUhnc3FtbWl6N0Fu" \
+	"ZFZRPQ=="
+#define SCRAM_S2 "334 dj02cnJpVFJCaTIzV3BSUi93dHVwK21NaFVaVW4vZEI1bkxUSlJzamw5" \
+                 "NUc0PQ==\r\n"
+#define PLUS_C1 "cD10bHMtZXhwb3J0ZXIsLG49dXNlcixyPXJPcHJOR2Z3RWJlUldnYk5Fa3FP"
+
+/* Count the occurrences of `needle` in `hay`. */
+static int
+count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void
+test_mech_policy(void)
+{
+	struct mailconn__engine_params p = params(MAILCONN__TLS_IMPLICIT);
+	struct run r;
+	cert_unverified = 0;
+
+	/* Verified certificate: PLAIN with its initial response, one round
+	 * trip, though SCRAM and -PLUS are offered. */
+	static const char *const all[] = {
+		GREETING,
+		"250-x\r\n250 AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256 LOGIN PLAIN\r\n",
+		"235 ok\r\n", NULL,
+	};
+	play(&r, p, all, WHOLE);
+	CHECK_STR(mailconn__smtp_mechanism(r.e), "PLAIN");
+	CHECK_CONTAINS(client(&r), EHLO_SENT AUTH_SENT);
+	done(&r);
+
+	/* LOGIN only where PLAIN is not offered; SCRAM only when neither. */
+	static const char *const login[] = {
+		GREETING, "250-x\r\n250 AUTH SCRAM-SHA-256 LOGIN\r\n", NULL,
+	};
+	play(&r, p, login, WHOLE);
+	CHECK_STR(client(&r), EHLO_SENT "AUTH LOGIN\r\n");
+	done(&r);
+	static const char *const scram[] = {
+		GREETING, "250-x\r\n250 AUTH SCRAM-SHA-256 CRAM-MD5\r\n", NULL,
+	};
+	play(&r, p, scram, WHOLE);
+	CHECK_STR(mailconn__smtp_mechanism(r.e), "SCRAM-SHA-256");
+	done(&r);
+
+	/* Accepted unverified: SCRAM first, -PLUS when bound. */
+	cert_unverified = 1;
+	p.username = "user";
+	p.password = "pencil";
+	p.crypto = fixed_crypto("rOprNGfwEbeRWgbNEkqO");
+	play(&r, p, all, WHOLE);
+	CHECK_STR(mailconn__smtp_mechanism(r.e), "SCRAM-SHA-256-PLUS");
+	CHECK_CONTAINS(transcript(&r), "logging in with SCRAM-SHA-256-PLUS: "
+	               "the certificate is not verified");
+	done(&r);
+
+	/* The caller's list rules, whatever the certificate. */
+	p.mechanisms = "plain , scram-sha-256";
+	play(&r, p, all, WHOLE);
+	CHECK_STR(mailconn__smtp_mechanism(r.e), "PLAIN");
+	done(&r);
+	cert_unverified = 0;
+	p.mechanisms = "SCRAM-SHA-256,PLAIN";
+	play(&r, p, all, WHOLE);
+	CHECK_STR(mailconn__smtp_mechanism(r.e), "SCRAM-SHA-256");
+	/* Bound but not -PLUS: "y,,", so a -PLUS server sees the downgrade. */
+	CHECK_CONTAINS(client(&r), "AUTH SCRAM-SHA-256 eSws");
+	done(&r);
+	p.mechanisms = "LOGIN";
+	static const char *const plain_only[] = {
+		GREETING, "250-x\r\n250 AUTH PLAIN\r\n", NULL,
+	};
+	play(&r, p, plain_only, WHOLE);
+	CHECK_INT(r.last, MAILCONN__ACT_FAILED);
+	CHECK_INT(mailconn__smtp_failure(r.e)->cause,
+	          MAILCONN_CAUSE_AUTH_NO_MECHANISM);
+	CHECK(strstr(client(&r), "AUTH") == NULL);
+	done(&r);
+	p.mechanisms = NULL;
+}
+
+static void
+test_plus_fallback(void)
+{
+	struct mailconn__engine_params p = params(MAILCONN__TLS_IMPLICIT);
+	p.username = "user";
+	p.password = "pencil";
+	p.crypto = fixed_crypto("rOprNGfwEbeRWgbNEkqO");
+	cert_unverified = 1;
+	struct run r;
+
+	/* Cyrus over TLS 1.3: -PLUS refused at once, then the same password
+	 * passes without the binding ("n,,", not "y,,"). */
+	static const char *const cyrus[] = {
+		GREETING,
+		"250-x\r\n250 AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN\r\n",
+		"535 5.7.8 bad protocol / cancel\r\n",
+		SCRAM_SF, SCRAM_S2,
+		"235 ok\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n",
+		"250 ok\r\n", "221 bye\r\n", NULL,
+	};
+	for (int mode = WHOLE; mode <= BYTES; mode++) {
+		play(&r, p, cyrus, (enum feed_mode)mode);
+		CHECK_INT(r.last, MAILCONN__ACT_DONE);
+		CHECK_STR(mailconn__smtp_mechanism(r.e), "SCRAM-SHA-256 (after "
+		          "SCRAM-SHA-256-PLUS was refused)");
+		CHECK_CONTAINS(client(&r), EHLO_SENT "AUTH SCRAM-SHA-256-PLUS "
+		               PLUS_C1 "\r\nAUTH SCRAM-SHA-256 " SCRAM_C1 "\r\n"
+		               SCRAM_C2 "\r\n\r\nMAIL FROM:");
+		CHECK_CONTAINS(transcript(&r), "SCRAM-SHA-256-PLUS was refused, "
+		               "which does not prove the password wrong");
+		done(&r);
+	}
+
+	/* A wrong password: refused again, and now it is the verdict, with
+	 * the second reply's own text. Two attempts, never a third. */
+	static const char *const wrong[] = {
+		GREETING,
+		"250-x\r\n250 AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN\r\n",
+		"535 5.7.8 bad protocol / cancel\r\n",
+		SCRAM_SF,
+		"535 5.7.8 Authentication credentials invalid\r\n", NULL,
+	};
+	play(&r, p, wrong, WHOLE);
+	const struct mailconn__failure *f = mailconn__smtp_failure(r.e);
+	CHECK_INT(r.last, MAILCONN__ACT_FAILED);
+	CHECK_INT(f->outcome, MAILCONN_UNAUTHORIZED);
+	CHECK_INT(f->stage, MAILCONN_STAGE_SMTP_LOGIN);
+	CHECK_CONTAINS(f->reply, "credentials invalid");
+	CHECK_INT(count_of(client(&r), "AUTH "), 2);
+	done(&r);
+
+	/* The server's own "e=" in reply to the -PLUS proof: cancel, then
+	 * retry once. */
+	static const char *const efinal[] = {
+		GREETING,
+		"250-x\r\n250 AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256\r\n",
+		SCRAM_SF,
+		/* base64("e=channel-bindings-dont-match") */
+		"334 ZT1jaGFubmVsLWJpbmRpbmdzLWRvbnQtbWF0Y2g=\r\n",
+		"501 5.7.0 cancelled\r\n",
+		SCRAM_SF, SCRAM_S2, "235 ok\r\n", NULL,
+	};
+	play(&r, p, efinal, WHOLE);
+	CHECK_STR(mailconn__smtp_mechanism(r.e), "SCRAM-SHA-256 (after "
+	          "SCRAM-SHA-256-PLUS was refused)");
+	CHECK_CONTAINS(client(&r), "\r\n*\r\nAUTH SCRAM-SHA-256 " SCRAM_C1);
+	CHECK_CONTAINS(client(&r), "MAIL FROM:");
+	done(&r);
+
+	/* No unbound twin offered: no retry, and a refusal that cannot
+	 * judge the password is not called wrong credentials. */
+	static const char *const only_plus[] = {
+		GREETING, "250-x\r\n250 AUTH SCRAM-SHA-256-PLUS PLAIN\r\n",
+		"535 5.7.8 Authentication credentials invalid\r\n", NULL,
+	};
+	play(&r, p, only_plus, WHOLE);
+	f = mailconn__smtp_failure(r.e);
+	CHECK_INT(f->outcome, MAILCONN_SMTP_SETTINGS);
+	CHECK_CONTAINS(f->detail, "does not prove the password wrong");
+	CHECK_INT(count_of(client(&r), "AUTH "), 1);
+	done(&r);
+
+	/* The caller's list excludes the twin: the same. */
+	p.mechanisms = "SCRAM-SHA-256-PLUS";
+	play(&r, p, cyrus, WHOLE);
+	CHECK_INT(r.last, MAILCONN__ACT_FAILED);
+	CHECK(mailconn__smtp_failure(r.e)->outcome != MAILCONN_UNAUTHORIZED);
+	CHECK_INT(count_of(client(&r), "AUTH "), 1);
+	done(&r);
+	p.mechanisms = NULL;
+
+	/* 421: the server is going away; nothing is retried. */
+	static const char *const closing[] = {
+		GREETING,
+		"250-x\r\n250 AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256\r\n",
+		"421 4.3.2 shutting down\r\n", NULL,
+	};
+	play(&r, p, closing, WHOLE);
+	CHECK_INT(r.last, MAILCONN__ACT_FAILED);
+	CHECK_INT(count_of(client(&r), "AUTH "), 1);
+	done(&r);
+	cert_unverified = 0;
+}
+
+/* AUTH PLAIN, MAIL, RCPT and DATA in one flight; the replies are read in
+ * order and AUTH's decides. */
+static void
+test_auth_pipelined(void)
+{
+	struct run r;
+	const struct mailconn__failure *f;
+
+	/* Refused AUTH while the server answers the envelope too, even with
+	 * a 354: the login's failure with its own text, no message sent. */
+	static const char *const refused[] = {
+		GREETING, EHLO_PIPE,
+		"535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6\r\n"
+		"530 5.7.0 Authentication required\r\n"
+		"554 5.5.1 Error: no valid recipients\r\n"
+		"354 End data with <CR><LF>.<CR><LF>\r\n", NULL,
+	};
+	for (int m = WHOLE; m <= BYTES; m++) {
+		f = expect_failure(&r, MAILCONN__TLS_IMPLICIT, refused,
+		                   (enum feed_mode)m);
+		CHECK_INT(f->outcome, MAILCONN_UNAUTHORIZED);
+		CHECK_INT(f->stage, MAILCONN_STAGE_SMTP_LOGIN);
+		CHECK_INT(f->step, MAILCONN__STEP_AUTHENTICATE);
+		CHECK_STR(f->reply, "535 5.7.8 Error: authentication failed: "
+		          "UGFzc3dvcmQ6");
+		CHECK_STR(client(&r), EHLO_SENT AUTH_SENT ENVELOPE);
+		done(&r);
+	}
+
+	/* Logged in, sender refused: stage 5 with MAIL's own reply. */
+	static const char *const sender[] = {
+		GREETING, EHLO_PIPE,
+		"235 2.7.0 ok\r\n553 5.7.1 Sender address rejected: not owned\r\n"
+		"554 5.5.1 Error: no valid recipients\r\n"
+		"554 5.5.1 Error: no valid recipients\r\n", NULL,
+	};
+	f = expect_failure(&r, MAILCONN__TLS_IMPLICIT, sender, WHOLE);
+	CHECK_INT(f->stage, MAILCONN_STAGE_TEST_SEND);
+	CHECK_INT(f->step, MAILCONN__STEP_MAIL_FROM);
+	CHECK_STR(f->reply, "553 5.7.1 Sender address rejected: not owned");
+	done(&r);
+
+	/* Overlapped mode: AUTH alone; nothing of the send before release. */
+	struct mailconn__engine_params p = params(MAILCONN__TLS_IMPLICIT);
+	p.hold_before_send = 1;
+	static const char *const held[] = {
+		GREETING, EHLO_PIPE, "235 2.7.0 ok\r\n", NULL,
+	};
+	play(&r, p, held, WHOLE);
+	CHECK_STR(client(&r), EHLO_SENT AUTH_SENT);
+	done(&r);
+
+	/* Without PIPELINING: AUTH alone, too. */
+	static const char *const stepwise[] = {
+		GREETING, "250-x\r\n250 AUTH PLAIN\r\n", NULL,
+	};
+	play(&r, params(MAILCONN__TLS_IMPLICIT), stepwise, WHOLE);
+	CHECK_STR(client(&r), EHLO_SENT AUTH_SENT);
+	done(&r);
+}
+
+/* CHUNKING: BDAT LAST carries the message, unstuffed, in the same flight. */
+static void
+test_bdat(void)
+{
+	struct run r;
+	char bdat[32];
+	snprintf(bdat, sizeof(bdat), "BDAT %zu LAST\r\n", strlen(MESSAGE));
+	static const char *const turns[] = {
+		GREETING,
+		"250-x\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n",
+		"235 2.7.0 ok\r\n250 2.1.0 ok\r\n250 2.1.5 ok\r\n"
+		"250 2.0.0 Ok: 41 bytes queued as 4F00\r\n",
+		"221 bye\r\n", NULL,
+	};
+	for (int m = WHOLE; m <= BYTES; m++) {
+		play(&r, params(MAILCONN__TLS_IMPLICIT), turns, (enum feed_mode)m);
+		CHECK_INT(r.last, MAILCONN__ACT_DONE);
+		char want[512];
+		snprintf(want, sizeof(want), "%s%s%s%s%s%s", EHLO_SENT, AUTH_SENT,
+		         "MAIL FROM:<user@example.com>\r\n"
+		         "RCPT TO:<bcc@example.net>\r\n", bdat, MESSAGE,
+		         "QUIT\r\n");
+		CHECK_STR(client(&r), want);
+		CHECK_CONTAINS(transcript(&r), "C: BDAT ");
+		done(&r);
+	}
+
+	/* The chunk refused: the message's verdict, stage 5. */
+	static const char *const refused[] = {
+		GREETING,
+		"250-x\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n",
+		"235 2.7.0 ok\r\n250 2.1.0 ok\r\n250 2.1.5 ok\r\n"
+		"554 5.7.1 Message rejected as spam\r\n", NULL,
+	};
+	const struct mailconn__failure *f =
+		expect_failure(&r, MAILCONN__TLS_IMPLICIT, refused, WHOLE);
+	CHECK_INT(f->stage, MAILCONN_STAGE_TEST_SEND);
+	CHECK_INT(f->step, MAILCONN__STEP_END_OF_DATA);
+	CHECK_STR(f->reply, "554 5.7.1 Message rejected as spam");
+	done(&r);
+
+	/* CHUNKING without PIPELINING: the stepwise DATA. */
+	static const char *const stepwise[] = {
+		GREETING, "250-x\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n",
+		"235 ok\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n",
+		"250 ok\r\n", "221 bye\r\n", NULL,
+	};
+	play(&r, params(MAILCONN__TLS_IMPLICIT), stepwise, WHOLE);
+	CHECK_INT(r.last, MAILCONN__ACT_DONE);
+	CHECK_CONTAINS(client(&r), "DATA\r\n" STUFFED ".\r\n");
 	done(&r);
 }
 
@@ -831,6 +1149,10 @@ main(void)
 	test_auth_failures();
 	test_login_mech();
 	test_scram();
+	test_mech_policy();
+	test_auth_pipelined();
+	test_bdat();
+	test_plus_fallback();
 	test_oauth();
 	test_send_refusals();
 	test_smtputf8();
