@@ -23,6 +23,9 @@
 /* Engine actions handled per step before yielding to the caller. */
 #define MAX_ACTIONS_PER_STEP 64
 #define READ_CHUNK 16384
+/* Pipelining sends at most six commands at once (SMTP: AUTH, MAIL, RCPT,
+ * BDAT or DATA, QUIT); older ones drop off, which only blurs a detail. */
+#define MAX_PENDING_COMMANDS 8
 
 enum conn_state {
 	ST_DIAL,
@@ -54,6 +57,10 @@ struct mailconn__conn {
 	/* What the connection waits for, should time run out: whether the
 	 * server finished a line yet (the greeting) and the last command. */
 	int server_lines;
+	/* Commands sent and not yet answered, oldest first (several when
+	 * pipelined), and the last one noted, for what a timeout waited on. */
+	char pending[MAX_PENDING_COMMANDS][16];
+	int n_pending;
 	char last_command[16];
 
 	struct mailconn__failure failure;
@@ -522,9 +529,32 @@ note_command(struct mailconn__conn *c, const char *line, size_t len)
 	for (const char *const *k = is_imap ? imap : smtp; *k; k++) {
 		if (strlen(*k) == n && strncasecmp(*k, word, n) == 0) {
 			snprintf(c->last_command, sizeof c->last_command, "%s", *k);
+			if (c->n_pending == MAX_PENDING_COMMANDS) {
+				memmove(c->pending[0], c->pending[1],
+				        sizeof c->pending - sizeof c->pending[0]);
+				c->n_pending--;
+			}
+			snprintf(c->pending[c->n_pending++], sizeof c->pending[0],
+			         "%s", *k);
 			return;
 		}
 	}
+}
+
+/* A reply that completes a command: IMAP's tagged status line (not "*"
+ * or "+"), SMTP's last line of a reply ("250 ", not "250-"). It answers
+ * the oldest command still pending, since servers answer in order. */
+static void
+note_reply(struct mailconn__conn *c, const char *line, size_t len)
+{
+	int completes = c->p.protocol == MAILCONN_PROTOCOL_IMAP
+		? len > 0 && line[0] != '*' && line[0] != '+'
+		: len >= 4 && line[3] == ' ';
+	if (!completes || c->n_pending == 0)
+		return;
+	memmove(c->pending[0], c->pending[1],
+	        (size_t)(c->n_pending - 1) * sizeof c->pending[0]);
+	c->n_pending--;
 }
 
 static void
@@ -532,9 +562,10 @@ conn_on_line(void *userdata, mailconn_direction dir, const char *line,
              size_t len)
 {
 	struct mailconn__conn *c = userdata;
-	if (dir == MAILCONN_DIR_RECEIVED)
+	if (dir == MAILCONN_DIR_RECEIVED) {
 		c->server_lines++;
-	else if (dir == MAILCONN_DIR_SENT)
+		note_reply(c, line, len);
+	} else if (dir == MAILCONN_DIR_SENT)
 		note_command(c, line, len);
 	if (c->p.engine.on_line)
 		c->p.engine.on_line(c->p.engine.line_userdata, dir, line, len);
@@ -561,8 +592,11 @@ mailconn__conn_waiting(const struct mailconn__conn *c, char *what, size_t size)
 		                            : "the server sent nothing");
 		return MAILCONN_CAUSE_GREETING_TIMEOUT;
 	}
-	if (c->last_command[0])
-		snprintf(what, size, "waiting for the reply to %s", c->last_command);
+	/* The oldest unanswered command; with none pending (e.g. the message
+	 * body after DATA's 354), the last command sent. */
+	const char *command = c->n_pending ? c->pending[0] : c->last_command;
+	if (command[0])
+		snprintf(what, size, "waiting for the reply to %s", command);
 	else
 		snprintf(what, size, "waiting for the server");
 	return MAILCONN_CAUSE_TIMEOUT;

@@ -195,10 +195,11 @@ note_choice(struct mailconn__imap *e, const char *name, int exposed)
 		            (size_t)n < sizeof(note) ? (size_t)n : sizeof(note) - 1);
 }
 
-/* A login that is complete in one flight (LOGIN without synchronising
- * literals, AUTHENTICATE PLAIN with SASL-IR) takes EXAMINE and LOGOUT
- * along: one round trip instead of two, and LOGOUT's reply is never
- * awaited. The server runs them in order, so the login's tagged reply
+/* A LOGIN command that is complete in one flight (no synchronising
+ * literals) takes EXAMINE and LOGOUT along: one round trip instead of
+ * two, and LOGOUT's reply is never awaited. Not after AUTHENTICATE, even
+ * a one-flight PLAIN with SASL-IR: Cyrus IMAP 3.6 drops whatever was
+ * pipelined behind an AUTHENTICATE and then never answers it. The server runs them in order, so the login's tagged reply
  * still comes first and decides: a refused login is reported with its
  * own text whatever the others answer, and a reply out of order is a
  * protocol error. Tags stay A<n>, A<n+1>, A<n+2>; e->tag names the reply
@@ -210,10 +211,7 @@ pipeline_rest(struct mailconn__imap *e)
 		return;
 	int whole_login = e->use_login_cmd && e->pend_chunks == 0 &&
 	                  e->pend_next > e->pend_chunks;
-	int whole_plain = !e->use_login_cmd &&
-	                  e->mech == MAILCONN__MECH_PLAIN && !e->ir_pending &&
-	                  e->sasl_done;
-	if (!whole_login && !whole_plain)
+	if (!whole_login)
 		return;
 	char line[48];
 	static const char *const rest[] = { "EXAMINE INBOX", "LOGOUT" };
@@ -288,6 +286,13 @@ start_login(struct mailconn__imap *e)
 	}
 	m = mailconn__sasl_pick(offered, &pol);
 	mailconn__buf_clear(&e->tmp);
+	/* Without SASL-IR, AUTHENTICATE PLAIN waits for a "+" first: a round
+	 * trip more than the LOGIN command, which carries the same password
+	 * over the same verified TLS (and GNU imap4d with GNU SASL never
+	 * answers that PLAIN at all). */
+	if (m == MAILCONN__MECH_PLAIN && !pol.exposed && !e->p.mechanisms &&
+	    !logindisabled && !imap_has_cap(e, "SASL-IR"))
+		m = MAILCONN__MECH_LOGIN;
 	if (m == MAILCONN__MECH_NONE && !e->p.mechanisms && !logindisabled)
 		m = MAILCONN__MECH_LOGIN;
 	if (m == MAILCONN__MECH_NONE) {

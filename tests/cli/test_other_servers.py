@@ -19,40 +19,21 @@ import test_cli as cli  # noqa: E402  (run_json, validate)
 
 
 
-class PlusRefused(AssertionError):
-    """A correct password ended UNAUTHORIZED after a -PLUS mechanism."""
-
-
 class ModeMismatchSlow(AssertionError):
     """STARTTLS on an implicit-TLS port ended other than as a mismatch."""
 
 
-# The bugs these mark are being fixed elsewhere (issue 13 parts 1 and 3).
-# The marks expect exactly that failure (raises=...), so any other failure
-# still fails; strict=True: once a fix lands the test passes, the run
-# fails, and the mark must go.
-PLUS_XFAIL_CYRUS = pytest.mark.xfail(
-    strict=True, raises=PlusRefused,
-    reason="issue 13 part 1: Cyrus SASL refuses SCRAM-SHA-256-PLUS bound "
-           "with tls-exporter (TLS 1.3); a correct password is reported "
-           "UNAUTHORIZED")
-PLUS_XFAIL_IMAP4D = pytest.mark.xfail(
-    strict=True, raises=PlusRefused,
-    reason="issue 13 part 1: imap4d with GNU SASL offers "
-           "SCRAM-SHA-256-PLUS but never provides the channel binding; a "
-           "correct password is reported UNAUTHORIZED")
+# -PLUS first, then the same family without binding.
+PLUS_FIRST = "SCRAM-SHA-256-PLUS,SCRAM-SHA-256"
+
+# The bug this marks is open (issue 13 part 3). The mark expects exactly
+# that failure (raises=...), so any other failure still fails;
+# strict=True: once a fix lands the test passes, the run fails, and the
+# mark must go.
 MISMATCH_XFAIL = pytest.mark.xfail(
     strict=True, raises=ModeMismatchSlow,
     reason="issue 13 part 3: STARTTLS on an implicit-TLS port waits for a "
            "greeting until the timeout instead of ending TLS_MODE_MISMATCH")
-
-
-def assert_ok_unless_plus(rc, doc):
-    """assert_ok, but the known -PLUS refusal raises PlusRefused."""
-    if (doc["error"] == "UNAUTHORIZED" and doc["stage"] == 2
-            and "-PLUS" in (doc["detail"] or "")):
-        raise PlusRefused(_brief(doc))
-    assert_ok(rc, doc)
 
 
 def assert_mismatch(rc, doc, error, stage):
@@ -258,13 +239,27 @@ def test_imap4d_nosasl_success(pair, imap4d_plain, port, security, tls):
 
 
 @pytest.mark.parametrize("port, security", [
-    pytest.param("tls", "tls", marks=PLUS_XFAIL_IMAP4D),
-    pytest.param("starttls", "starttls", marks=PLUS_XFAIL_IMAP4D),
-    pytest.param("tls12", "tls", marks=PLUS_XFAIL_IMAP4D),
-])
+    ("tls", "tls"), ("starttls", "starttls"), ("tls12", "tls")])
 def test_imap4d_gsasl_success(pair, imap4d, port, security):
     rc, doc = check(pair.env, **imap_args(imap4d, port, security))
-    assert_ok_unless_plus(rc, doc)
+    assert_ok(rc, doc)
+
+
+# GNU SASL offers SCRAM-SHA-256-PLUS but never gets the channel binding:
+# forced to start there, a right password still ends OK after the one
+# retry without binding, and a wrong one still ends UNAUTHORIZED.
+@pytest.mark.parametrize("port, security", [
+    ("tls", "tls"), ("tls12", "tls")])
+def test_imap4d_plus_refused_falls_back(pair, imap4d, port, security):
+    rc, doc = check(pair.env, "--mechanisms", PLUS_FIRST,
+                    **imap_args(imap4d, port, security))
+    assert_ok(rc, doc)
+    assert "after SCRAM-SHA-256-PLUS was refused" in \
+        doc["stages"][1]["mechanism"], _brief(doc)
+    rc, doc = check(pair.env, "--mechanisms", PLUS_FIRST,
+                    password="not-the-password",
+                    **imap_args(imap4d, port, security))
+    assert_fails(rc, doc, "UNAUTHORIZED", 2)
 
 
 @pytest.mark.parametrize("which", ["imap4d", "imap4d_plain"])
@@ -314,12 +309,24 @@ def cyrus(pair):
 
 
 @pytest.mark.parametrize("port, security", [
-    pytest.param("tls", "tls", marks=PLUS_XFAIL_CYRUS),
-    pytest.param("starttls", "starttls", marks=PLUS_XFAIL_CYRUS),
-])
+    ("tls", "tls"), ("starttls", "starttls")])
 def test_cyrus_default_mechanisms_tls13(pair, cyrus, port, security):
     rc, doc = check(pair.env, **imap_args(cyrus, port, security))
-    assert_ok_unless_plus(rc, doc)
+    assert_ok(rc, doc)
+
+
+# Cyrus SASL binds -PLUS only with tls-unique, which TLS 1.3 lacks: forced
+# to start with -PLUS over TLS 1.3, a right password ends OK after the one
+# retry without binding, a wrong one UNAUTHORIZED.
+def test_cyrus_plus_refused_falls_back(pair, cyrus):
+    rc, doc = check(pair.env, "--mechanisms", PLUS_FIRST,
+                    **imap_args(cyrus, "tls"))
+    assert_ok(rc, doc)
+    assert "after SCRAM-SHA-256-PLUS was refused" in \
+        doc["stages"][1]["mechanism"], _brief(doc)
+    rc, doc = check(pair.env, "--mechanisms", PLUS_FIRST,
+                    password="not-the-password", **imap_args(cyrus, "tls"))
+    assert_fails(rc, doc, "UNAUTHORIZED", 2)
 
 
 @pytest.mark.parametrize("port, tls", [

@@ -160,20 +160,19 @@ test_implicit_plain_sasl_ir(int bytewise)
 	EXPECT_OUT(&h, "");
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN LITERAL+] "
 	           "Dovecot ready.\r\n");
-	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"
-	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n");
 	CHECK_INT(mailconn__imap_stage(h.e), MAILCONN_STAGE_IMAP_LOGIN);
 	CHECK_STR(mailconn__imap_mechanism(h.e), "PLAIN");
 	CHECK_STR(mailconn__imap_capabilities(h.e),
 	          "IMAP4rev1 SASL-IR AUTH=PLAIN LITERAL+");
 	SERVER(&h, "A1 OK [CAPABILITY IMAP4rev1 IDLE MOVE] Logged in\r\n");
-	EXPECT_OUT(&h, "");
+	EXPECT_OUT(&h, "A2 EXAMINE INBOX\r\n");
 	CHECK_STR(mailconn__imap_capabilities(h.e), "IMAP4rev1 IDLE MOVE");
 	SERVER(&h, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
 	           "* 2 EXISTS\r\n"
 	           "* OK [UIDVALIDITY 1700000000] UIDs valid\r\n"
 	           "A2 OK [READ-ONLY] Examine completed (0.001 secs).\r\n");
-	EXPECT_OUT(&h, "");
+	EXPECT_OUT(&h, "A3 LOGOUT\r\n");
 	/* Done once LOGOUT is out: its reply is not worth a round trip. */
 	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_DONE);
 	SERVER(&h, "* BYE Logging out\r\nA3 OK Logout completed.\r\n");
@@ -185,41 +184,46 @@ test_implicit_plain_sasl_ir(int bytewise)
 	          "S: * OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN LITERAL+] "
 	          "Dovecot ready.\n"
 	          "C: A1 AUTHENTICATE PLAIN [redacted]\n"
-	          "C: A2 EXAMINE INBOX\n"
-	          "C: A3 LOGOUT\n"
 	          "S: A1 OK [CAPABILITY IMAP4rev1 IDLE MOVE] Logged in\n"
+	          "C: A2 EXAMINE INBOX\n"
 	          "S: * FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\n"
 	          "S: * 2 EXISTS\n"
 	          "S: * OK [UIDVALIDITY 1700000000] UIDs valid\n"
-	          "S: A2 OK [READ-ONLY] Examine completed (0.001 secs).\n");
+	          "S: A2 OK [READ-ONLY] Examine completed (0.001 secs).\n"
+	          "C: A3 LOGOUT\n");
 	/* Late bytes after DONE are ignored. */
 	SERVER(&h, "A9 OK whatever\r\n");
 	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_DONE);
 	h_free(&h, PASS, 1);
 }
 
-/* EXAMINE and LOGOUT ride with a one-flight login; the login's reply
- * still decides, and replies must come in order. */
+/* EXAMINE and LOGOUT ride with a one-flight LOGIN command; the login's
+ * reply still decides, and replies must come in order. */
 static void
 test_pipelined_login(int bytewise)
 {
 	struct harness h;
 
-	/* Refused login: its own reply, whatever the others answer. */
+	/* AUTHENTICATE goes alone: Cyrus drops what is pipelined behind it.
+	 * EXAMINE and LOGOUT follow its OK together. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, bytewise);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] hi\r\n");
-	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"
-	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
-	SERVER(&h, "A1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"
-	           "A2 BAD Error in IMAP command EXAMINE: not logged in\r\n"
-	           "* BYE Logging out\r\nA3 OK Logout completed.\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n");
+	SERVER(&h, "A1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n");
 	EXPECT_FAIL(&h, MAILCONN_UNAUTHORIZED, MAILCONN_CAUSE_AUTH_REJECTED);
 	CHECK_STR(mailconn__imap_failure(h.e)->reply,
 	          "A1 NO [AUTHENTICATIONFAILED] Authentication failed.");
 	CHECK_INT(mailconn__imap_failure(h.e)->stage, MAILCONN_STAGE_IMAP_LOGIN);
 	h_free(&h, PASS, 1);
 
-	/* The same with the LOGIN command. */
+	/* AUTH=PLAIN without SASL-IR: the LOGIN command, one round trip. */
+	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, bytewise);
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n");
+	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n"
+	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
+	h_free(&h, PASS, 1);
+
+	/* Refused LOGIN: its own reply, whatever the others answer. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, bytewise);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] hi\r\n");
 	EXPECT_OUT(&h, "A1 LOGIN \"" USER "\" \"" PASS "\"\r\n"
@@ -232,7 +236,7 @@ test_pipelined_login(int bytewise)
 	/* EXAMINE's answer before the login's: an injected or confused
 	 * reply, never taken as success. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, bytewise);
-	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] hi\r\n");
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] hi\r\n");
 	drain(&h);
 	SERVER(&h, "A2 OK [READ-ONLY] done\r\nA1 OK logged in\r\n");
 	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION, MAILCONN_CAUSE_PROTOCOL_ERROR);
@@ -240,7 +244,7 @@ test_pipelined_login(int bytewise)
 
 	/* Logged in, INBOX refused: the select step's failure. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, bytewise);
-	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] hi\r\n");
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1] hi\r\n");
 	drain(&h);
 	SERVER(&h, "A1 OK logged in\r\nA2 NO Mailbox doesn't exist: INBOX\r\n");
 	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION,
@@ -298,9 +302,12 @@ test_starttls_happy(int bytewise)
 	/* Plaintext capabilities are forgotten and asked for again. */
 	CHECK_STR(mailconn__imap_capabilities(h.e), "");
 	EXPECT_OUT(&h, "A3 CAPABILITY\r\n");
-	SERVER(&h, "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\nA3 OK done\r\n");
-	CHECK_STR(mailconn__imap_capabilities(h.e), "IMAP4rev1 AUTH=PLAIN");
-	/* No SASL-IR: the initial response waits for "+". */
+	SERVER(&h, "* CAPABILITY IMAP4rev1 AUTH=PLAIN LOGINDISABLED\r\n"
+	           "A3 OK done\r\n");
+	CHECK_STR(mailconn__imap_capabilities(h.e),
+	          "IMAP4rev1 AUTH=PLAIN LOGINDISABLED");
+	/* No SASL-IR and no LOGIN command: the initial response waits for
+	 * "+". */
 	EXPECT_OUT(&h, "A4 AUTHENTICATE PLAIN\r\n");
 	CHECK_INT(mailconn__imap_stage(h.e), MAILCONN_STAGE_IMAP_LOGIN);
 	SERVER(&h, "+ \r\n");
@@ -322,7 +329,7 @@ test_starttls_happy(int bytewise)
 	          "S: * OK [ALERT] said in plaintext\n"
 	          "S: A2 OK Begin TLS now\n"
 	          "C: A3 CAPABILITY\n"
-	          "S: * CAPABILITY IMAP4rev1 AUTH=PLAIN\n"
+	          "S: * CAPABILITY IMAP4rev1 AUTH=PLAIN LOGINDISABLED\n"
 	          "S: A3 OK done\n"
 	          "C: A4 AUTHENTICATE PLAIN\n"
 	          "S: + \n"
@@ -346,13 +353,12 @@ test_starttls_full(void)
 	mailconn__imap_tls_started(h.e, NULL);
 	EXPECT_OUT(&h, "A2 CAPABILITY\r\n");
 	SERVER(&h, "* CAPABILITY IMAP4rev2 SASL-IR AUTH=PLAIN\r\nA2 OK done\r\n");
-	EXPECT_OUT(&h, "A3 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"
-	               "A4 EXAMINE INBOX\r\nA5 LOGOUT\r\n");
+	EXPECT_OUT(&h, "A3 AUTHENTICATE PLAIN " PLAIN_IR "\r\n");
 	/* Untagged CAPABILITY before the tagged OK counts as fresh. */
 	SERVER(&h, "* CAPABILITY IMAP4rev2 IDLE\r\nA3 OK done\r\n");
-	EXPECT_OUT(&h, "");
+	EXPECT_OUT(&h, "A4 EXAMINE INBOX\r\n");
 	SERVER(&h, "A4 OK done\r\n");
-	EXPECT_OUT(&h, "");
+	EXPECT_OUT(&h, "A5 LOGOUT\r\n");
 	SERVER(&h, "A5 OK bye\r\n");
 	CHECK_INT(mailconn__imap_next(h.e), MAILCONN__ACT_DONE);
 	CHECK_STR(mailconn__imap_capabilities(h.e), "IMAP4rev2 IDLE");
@@ -494,8 +500,7 @@ test_greetings(void)
 	/* Keywords in any case; tags stay exact. */
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, 0);
 	SERVER(&h, "* ok [capability imap4REV1 auth=plain sasl-ir] hi\r\n");
-	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"
-	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n");
 	SERVER(&h, "a1 OK done\r\n");
 	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION,
 	            MAILCONN_CAUSE_PROTOCOL_ERROR);
@@ -858,8 +863,7 @@ test_mech_policy(void)
 	bound_init(&h, 0, NULL);
 	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256-PLUS "
 	           "AUTH=SCRAM-SHA-256 AUTH=PLAIN] x\r\n");
-	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN AHVzZXIAcGVuY2ls\r\n"
-	               "A2 EXAMINE INBOX\r\nA3 LOGOUT\r\n");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN AHVzZXIAcGVuY2ls\r\n");
 	CHECK_STR(mailconn__imap_mechanism(h.e), "PLAIN");
 	h_free(&h, "pencil", 1);
 
@@ -1191,10 +1195,10 @@ test_nul_bytes(void)
 {
 	struct harness h;
 	h_init(&h, MAILCONN__TLS_IMPLICIT, USER, PASS, 0);
-	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 X\0Y AUTH=PLAIN] x\0y\r\n");
+	SERVER(&h, "* OK [CAPABILITY IMAP4rev1 X\0Y AUTH=PLAIN SASL-IR] x\0y\r\n");
 	/* The atom with a NUL is dropped, the rest kept. */
-	CHECK_STR(mailconn__imap_capabilities(h.e), "IMAP4rev1 AUTH=PLAIN");
-	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN\r\n");
+	CHECK_STR(mailconn__imap_capabilities(h.e), "IMAP4rev1 AUTH=PLAIN SASL-IR");
+	EXPECT_OUT(&h, "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n");
 	SERVER(&h, "* 3 EXI\0STS\r\nA1\0 OK\r\n");
 	EXPECT_FAIL(&h, MAILCONN_IMAP_VALIDATION,
 	            MAILCONN_CAUSE_PROTOCOL_ERROR);
