@@ -439,22 +439,6 @@ handle_greeting(struct mailconn__imap *e, const char *l, size_t n)
 	}
 }
 
-/* A -PLUS refusal we could not follow with an unbound attempt: the
- * channel binding is part of the proof, so the refusal cannot tell a
- * wrong password from a server that does not check the binding. Never
- * call that wrong credentials. */
-static void
-plus_refusal_unproven(struct mailconn__failure *f, mailconn_error outcome)
-{
-	if (f->outcome != MAILCONN_UNAUTHORIZED)
-		return;
-	f->outcome = outcome;
-	size_t n = strlen(f->detail);
-	snprintf(f->detail + n, sizeof(f->detail) - n, "; the server may not "
-	         "support the channel binding of SCRAM-SHA-256-PLUS, so this "
-	         "does not prove the password wrong");
-}
-
 /* Where a refusal of the command in flight sends us: the step the
  * classifier sees and the outcome it falls back to. */
 static void
@@ -491,7 +475,7 @@ refused(struct mailconn__imap *e, const char *l, size_t n, int bye)
 		                  MAILCONN_CAUSE_AUTH_REJECTED, what);
 		if (!e->use_login_cmd &&
 		    e->mech == MAILCONN__MECH_SCRAM_SHA_256_PLUS)
-			plus_refusal_unproven(&e->pp.failure, imap_stage_outcome(e));
+			mailconn__pp_plus_unproven(&e->pp.failure, imap_stage_outcome(e));
 		break;
 	}
 	case ST_CAPABILITY_POST:

@@ -167,3 +167,15 @@ mailconn__pp_judge(const struct mailconn__pp *pp, mailconn_protocol protocol,
 	out->provider = NULL;
 	mailconn__classify(&in, out);
 }
+
+void
+mailconn__pp_plus_unproven(struct mailconn__failure *f, mailconn_error outcome)
+{
+	if (f->outcome != MAILCONN_UNAUTHORIZED)
+		return;
+	f->outcome = outcome;
+	size_t n = strlen(f->detail);
+	snprintf(f->detail + n, sizeof(f->detail) - n, "; the server may not "
+	         "support the channel binding of SCRAM-SHA-256-PLUS, so this "
+	         "does not prove the password wrong");
+}

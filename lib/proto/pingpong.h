@@ -99,4 +99,11 @@ void mailconn__pp_judge(const struct mailconn__pp *pp,
                         const char *mechanism,
                         struct mailconn__classification *out);
 
+/* A -PLUS refusal that could not be followed by an unbound attempt: the
+ * channel binding is part of the proof, so the refusal cannot tell a
+ * wrong password from a server that does not check the binding. Turns an
+ * UNAUTHORIZED verdict in `f` into `outcome`, saying why in the detail. */
+void mailconn__pp_plus_unproven(struct mailconn__failure *f,
+                                mailconn_error outcome);
+
 #endif

@@ -285,7 +285,7 @@ on_auth_challenge(struct mailconn__smtp *e)
 			if (smtp_send_line(e, "*", 1, NULL) == 0)
 				smtp_expect_reply(e, EX_AUTH);
 		} else if (cause == MAILCONN_CAUSE_AUTH_REJECTED) {
-			/* A -PLUS proof refused: see plus_refusal_unproven. */
+			/* A -PLUS proof refused: see mailconn__pp_plus_unproven. */
 			note_challenge(e, "SCRAM", cp, chal.len);
 			smtp_fail(e, e->mech == MAILCONN__MECH_SCRAM_SHA_256_PLUS
 			          ? MAILCONN_SMTP_SETTINGS : MAILCONN_UNAUTHORIZED,
@@ -315,22 +315,6 @@ out:
 	mailconn__buf_free(&chal);
 	mailconn__buf_free(&resp);
 	mailconn__buf_free(&line);
-}
-
-/* A -PLUS refusal we could not follow with an unbound attempt: the
- * channel binding is part of the proof, so the refusal cannot tell a
- * wrong password from a server that does not check the binding. Never
- * call that wrong credentials. */
-static void
-plus_refusal_unproven(struct mailconn__failure *f, mailconn_error outcome)
-{
-	if (f->outcome != MAILCONN_UNAUTHORIZED)
-		return;
-	f->outcome = outcome;
-	size_t n = strlen(f->detail);
-	snprintf(f->detail + n, sizeof(f->detail) - n, "; the server may not "
-	         "support the channel binding of SCRAM-SHA-256-PLUS, so this "
-	         "does not prove the password wrong");
 }
 
 static void begin_send(struct mailconn__smtp *e);
@@ -381,7 +365,7 @@ on_auth(struct mailconn__smtp *e, int code)
 	snprintf(what, sizeof(what), "AUTH %s", mailconn__mech_name(e->mech));
 	smtp_fail_refusal(e, MAILCONN__STEP_AUTHENTICATE, code, what);
 	if (e->mech == MAILCONN__MECH_SCRAM_SHA_256_PLUS)
-		plus_refusal_unproven(&e->pp.failure, MAILCONN_SMTP_SETTINGS);
+		mailconn__pp_plus_unproven(&e->pp.failure, MAILCONN_SMTP_SETTINGS);
 }
 
 /* ---- stage 5: the test message ---------------------------------------- */
@@ -470,6 +454,25 @@ queue_envelope(struct mailconn__smtp *e)
 		smtp_send_cmd(e, EX_DATA, "DATA");
 }
 
+/* The message (`len` bytes) was appended to the output from `old_len`
+ * on, with buffer status `rc`: count it as queued, show its size (never
+ * its text) and await the verdict. 0 when it could not be queued. */
+static int
+message_queued(struct mailconn__smtp *e, int rc, size_t old_len, size_t len)
+{
+	if (rc) {
+		smtp_fail(e, MAILCONN_TEST_SEND, MAILCONN_CAUSE_MESSAGE_REJECTED,
+		          rc == -2 ? "the test message is too large"
+		              : "out of memory");
+		return 0;
+	}
+	e->queued += e->out.len - old_len;
+	char shown[64];
+	snprintf(shown, sizeof(shown), "[message: %zu bytes]", len);
+	smtp_report(e, MAILCONN_DIR_SENT, shown, strlen(shown));
+	return 1;
+}
+
 /* Queue the message with dot-stuffing (RFC 5321 4.5.2) and the final
  * "<CRLF>.<CRLF>". */
 static void
@@ -493,18 +496,10 @@ send_message(struct mailconn__smtp *e)
 		rc = mailconn__buf_append(&e->out, "\r\n", 2);
 	if (!rc)
 		rc = mailconn__buf_append(&e->out, ".\r\n", 3);
-	if (rc) {
-		smtp_fail(e, MAILCONN_TEST_SEND, MAILCONN_CAUSE_MESSAGE_REJECTED,
-		          rc == -2 ? "the test message is too large"
-		              : "out of memory");
-		return;
+	if (message_queued(e, rc, old_len, len)) {
+		smtp_report(e, MAILCONN_DIR_SENT, ".", 1);
+		smtp_expect_reply(e, EX_END_OF_DATA);
 	}
-	e->queued += e->out.len - old_len;
-	char shown[64];
-	snprintf(shown, sizeof(shown), "[message: %zu bytes]", len);
-	smtp_report(e, MAILCONN_DIR_SENT, shown, strlen(shown));
-	smtp_report(e, MAILCONN_DIR_SENT, ".", 1);
-	smtp_expect_reply(e, EX_END_OF_DATA);
 }
 
 /* "BDAT <n> LAST" and the message as it is: BDAT counts bytes, so no
@@ -526,17 +521,8 @@ send_bdat(struct mailconn__smtp *e)
 	int rc = mailconn__buf_append(&e->out, m, len);
 	if (!rc && add_crlf)
 		rc = mailconn__buf_append(&e->out, "\r\n", 2);
-	if (rc) {
-		smtp_fail(e, MAILCONN_TEST_SEND, MAILCONN_CAUSE_MESSAGE_REJECTED,
-		          rc == -2 ? "the test message is too large"
-		              : "out of memory");
-		return;
-	}
-	e->queued += e->out.len - old_len;
-	char shown[64];
-	snprintf(shown, sizeof(shown), "[message: %zu bytes]", len);
-	smtp_report(e, MAILCONN_DIR_SENT, shown, strlen(shown));
-	smtp_expect_reply(e, EX_END_OF_DATA);
+	if (message_queued(e, rc, old_len, len))
+		smtp_expect_reply(e, EX_END_OF_DATA);
 }
 
 static void
