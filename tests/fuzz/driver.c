@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../unit/fixed-crypto.h"
 #include "proto/classify.h"
@@ -399,7 +400,9 @@ struct fz_conn {
 	enum mailconn__action final;
 	unsigned iterations;
 	int login_sent;              /* LOGIN, AUTHENTICATE or AUTH went out */
-	int data_end_sent;           /* "<CRLF>.<CRLF>" went out */
+	int data_end_sent;           /* "<CRLF>.<CRLF>" went out, or every
+	                              * byte of a BDAT ... LAST chunk */
+	unsigned long long bdat_left; /* bytes of that chunk still to go */
 	mailconn_stage stage;
 	size_t out_total;
 
@@ -500,6 +503,8 @@ wire(struct fz_conn *c, const char *p, size_t n)
 	FZ_CHECK(c->out_total <= MAX_OUTPUT_TOTAL, "unbounded client output");
 	for (size_t i = 0; i < n; i++) {
 		char b = p[i];
+		if (c->bdat_left > 0 && --c->bdat_left == 0)
+			c->data_end_sent = 1;
 		if (plaintext) {
 			FZ_CHECK(c->plain_len < sizeof(c->plain),
 			         "too much plaintext before TLS");
@@ -512,6 +517,17 @@ wire(struct fz_conn *c, const char *p, size_t n)
 		if (b == '\n') {
 			FZ_CHECK(c->prev == '\r',
 			         "client line ends in a bare LF");
+			/* BDAT counts bytes: its chunk follows this line. */
+			char line[sizeof(c->head) + 1];
+			unsigned long long size;
+			char last[5];
+			memcpy(line, c->head, c->head_len);
+			line[c->head_len] = '\0';
+			if (c->bdat_left == 0 && c->head_len > 5 &&
+			    strncasecmp(line, "BDAT ", 5) == 0 &&
+			    sscanf(line + 5, "%llu %4s", &size, last) == 2 &&
+			    strncasecmp(last, "LAST", 4) == 0 && size > 0)
+				c->bdat_left = size;
 			end_wire_line(c);
 			c->head_len = 0;
 			c->head_over = 0;
