@@ -34,6 +34,7 @@
 #include <mailconn.h>
 
 #include "../unit/check.h"
+#include "silent-server.h"
 
 #define N_STAGES 5
 #define N_FACTS 8
@@ -109,24 +110,6 @@ static mailconn_config *
 real_config(const char *password)
 {
 	return real_config_overlap(password, 0);
-}
-
-/* A loopback listener that is never accepted: the client connects and
- * then waits for a greeting that never comes. */
-static int
-silent_server(int *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof sin;
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-	    listen(fd, 64) != 0 || getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
-		perror("silent server");
-		exit(1);
-	}
-	*port = ntohs(sin.sin_port);
-	return fd;
 }
 
 /* The stage timeout (30 s) is what a cancel that does not work would wait

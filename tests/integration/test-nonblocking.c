@@ -20,6 +20,7 @@
 
 #include "../unit/check.h"
 #include "drive.h"
+#include "silent-server.h"
 
 static long long
 now_ms(void)
@@ -27,24 +28,6 @@ now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A listening socket that is never accepted: the kernel completes the TCP
- * handshake, so the client connects and then waits for a greeting. */
-static int
-silent_server(int *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof sin;
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-	    listen(fd, 64) != 0 || getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
-		perror("silent server");
-		exit(1);
-	}
-	*port = ntohs(sin.sin_port);
-	return fd;
 }
 
 static mailconn_config *

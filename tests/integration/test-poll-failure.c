@@ -23,22 +23,7 @@
 #include <mailconn.h>
 
 #include "../unit/check.h"
-
-static int
-silent_server(int *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof sin;
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-	    listen(fd, 64) != 0 || getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
-		perror("silent server");
-		exit(1);
-	}
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
+#include "silent-server.h"
 
 int
 main(void)

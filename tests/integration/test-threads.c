@@ -30,6 +30,7 @@
 #include <mailconn.h>
 
 #include "../unit/check.h"
+#include "silent-server.h"
 
 #define THREADS 8
 #define ROUNDS 100
@@ -218,22 +219,6 @@ test_threads(void)
 }
 
 /* ---- cancel from other threads while this one steps --------------------- */
-
-static int
-silent_server(int *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof sin;
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-	    listen(fd, 512) != 0 || getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
-		perror("silent server");
-		exit(1);
-	}
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
 
 static void *
 cancel_it(void *arg)
